@@ -21,14 +21,14 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "MTDCError",
-    "UsageError",
-    "RemoteProtocolError",
-    "TLDecodeError",
     "FramingError",
-    "SecurityError",
+    "MTDCError",
     "RPCError",
+    "RemoteProtocolError",
     "RequestError",
+    "SecurityError",
+    "TLDecodeError",
+    "UsageError",
 ]
 
 

@@ -59,7 +59,8 @@ def test_core_does_not_import_adapters(path: Path) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             target = ("." * node.level) + (node.module or "")
-            assert "adapters" not in target.split("."), f"{path.name}:{node.lineno} imports {target}"
+            where = f"{path.name}:{node.lineno}"
+            assert "adapters" not in target.split("."), f"{where} imports {target}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 assert "adapters" not in alias.name.split("."), f"{path.name} imports {alias.name}"

@@ -29,7 +29,8 @@ def import_seconds(module: str, runs: int) -> float:
 
 
 def run(table_factory, quick: bool) -> None:  # type: ignore[no-untyped-def]
-    table = table_factory("import time (python -X importtime, median)", ["library", "time", "vs us"])
+    table = table_factory("import time (python -X importtime, median)",
+                          ["library", "time", "vs us"])
     runs = 3 if quick else 9
     ours = import_seconds("sansio_mtdc", runs)
     for label, module in _MODULES:
