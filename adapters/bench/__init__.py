@@ -18,6 +18,7 @@ SECTIONS: dict[str, str] = {
     "import": "imports",
     "crypto": "crypto",
     "tl": "tl",
+    "transport": "transport",
 }
 
 

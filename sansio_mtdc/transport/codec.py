@@ -147,9 +147,27 @@ class FramingCodec:
     # -- for subclasses ---------------------------------------------------------------------
 
     def _decode(self, src: bytes | memoryview, out: list[Packet]) -> int:
-        """Append the whole packets at the start of ``src`` to ``out`` and return how many bytes
-        they took.  When it stops at an unfinished packet, it sets ``self._need`` to the number
-        of bytes, counted from that packet's start, that must be there before it can go on."""
+        """Append the whole packets at the start of ``src`` to ``out``; return how many bytes
+        they took.
+
+        Framings override this with a loop that handles ordinary payloads inline and passes
+        everything else (quick acks, short packets, errors, an unfinished packet) to
+        :meth:`_decode_one`, the complete and slower definition of one packet."""
+        n = len(src)
+        pos = 0
+        while pos < n:
+            after = self._decode_one(src, pos, n, out)
+            if after == pos:
+                break
+            pos = after
+        return pos
+
+    def _decode_one(self, src: bytes | memoryview, pos: int, n: int, out: list[Packet]) -> int:
+        """Decode the packet at ``pos`` (``src[pos:n]`` holds at least one byte).
+
+        Returns the position after it, or ``pos`` itself when the packet is unfinished, having
+        then set ``self._need`` to the bytes, counted from ``pos``, needed to go on.  Raises
+        :class:`FramingError` for a stream that breaks the framing."""
         raise NotImplementedError
 
     def _frame(self, payload: bytes, n: int, quick_ack: bool) -> bytes:

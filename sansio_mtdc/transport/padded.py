@@ -34,7 +34,7 @@ class PaddedIntermediate(Intermediate):
     OBFUSCATION_TAG = HEADER
     ALIGNED = False
     #: shorter than any MTProto packet, longer than any transport error or quick ack with padding
-    _SHORT = 24
+    SHORT_PACKET = 24
 
     def __init__(self, side: Side, random: RandomSource, *,
                  max_packet: int = DEFAULT_MAX_PACKET) -> None:
