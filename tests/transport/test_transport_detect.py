@@ -85,3 +85,13 @@ def test_max_packet_reaches_the_detected_codec() -> None:
         with pytest.raises(FramingError) as caught:
             found[0].feed(opening[found[1]:])
         assert caught.value.reason == "oversized"
+
+
+@pytest.mark.parametrize("second_word", [b"\x00\x00\x00\x01", b"\x01\x00\x00\x00",
+                                         b"\x00\x01\x00\x00", b"\x00\x00\x01\x00"])
+def test_only_an_all_zero_second_word_means_full(second_word: bytes) -> None:
+    preamble = bytes(range(1, 5)) + second_word + bytes(range(9, 65))
+    client = Obfuscated(Intermediate("client"), random=lambda n: preamble[:n], dc_id=2)
+    found = detect_codec(client.header(), random=seeded())
+    assert found is not None
+    assert type(found[0]) is Obfuscated

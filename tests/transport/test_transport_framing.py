@@ -184,6 +184,8 @@ BAD_STREAMS = [
     ("abridged", "server", b"\x7f\x01\x00\x40", "oversized"),
     ("intermediate", "server", b"\x00\x00\x00\x00", "bad_length"),
     ("intermediate", "server", b"\x06\x00\x00\x00", "bad_length"),
+    ("intermediate", "server", b"\x06\x00\x00\x00abcdef", "bad_length"),
+    ("intermediate", "client", b"\x0a\x00\x00\x00" + b"x" * 10, "bad_length"),
     ("intermediate", "client", b"\x05\x00\x00\x00", "bad_length"),
     ("intermediate", "server", b"\x04\x00\x00\x81", "oversized"),
     ("intermediate", "client", b"\x04\x00\x00\x01", "oversized"),
@@ -193,6 +195,8 @@ BAD_STREAMS = [
     ("full", "server", b"\x08\x00\x00\x00\x00\x00\x00\x00", "bad_length"),
     ("full", "server", b"\x00\x00\x00\x00", "bad_length"),
     ("full", "client", b"\x11\x00\x00\x00", "bad_length"),
+    ("full", "server", full_packet(b"abcdef", 0), "bad_length"),
+    ("full", "client", full_packet(b"abcdefghijklm", 0), "bad_length"),
     ("full", "client", b"\x10\x00\x00\x7f", "oversized"),
     ("full", "server", full_packet(b"abcd", 1), "bad_seqno"),
     ("full", "server", full_packet(b"abcd", 0, crc=0), "bad_crc"),
@@ -304,3 +308,10 @@ def test_packet_records_are_frozen_values() -> None:
     with pytest.raises(AttributeError):
         QuickAck(1).token = 2  # type: ignore[misc]
     assert not hasattr(QuickAckRequest(b""), "__dict__")
+
+
+@pytest.mark.parametrize("first", range(256))
+def test_padded_quick_ack_answers_are_8_to_16_bytes(first: int) -> None:
+    server = PaddedIntermediate("server", lambda n: bytes([first]) + b"\x00" * (n - 1))
+    answer = server.encode_quick_ack(7)
+    assert 8 <= struct.unpack("<I", answer[:4])[0] == len(answer) - 4 <= 16
