@@ -1,7 +1,8 @@
 """The machinery every framing shares: argument checks, the input buffer and the poisoned state.
 
-A framing subclass only says how one packet is laid out (``_decode`` and ``_frame``); this class
-makes it incremental.  Input is kept in one ``bytearray`` holding at most the unfinished packet
+A framing subclass only says how one packet is laid out (``_frame`` to send, ``_decode_one`` to
+read one packet, and usually a faster ``_decode`` loop for ordinary payloads); this class makes it
+incremental.  Input is kept in one ``bytearray`` holding at most the unfinished packet
 plus the newest chunk; a packet that arrives in many small chunks is appended (amortised O(chunk))
 and its header is not even re-read until enough bytes are there, so big packets cost O(n), never
 O(n^2).  When a chunk holds only whole packets, it is decoded in place without being buffered.
@@ -55,6 +56,8 @@ class FramingCodec:
     ALIGNED: ClassVar[bool] = True
     #: the framing has a quick-ack bit and a quick-ack answer
     HAS_QUICK_ACK: ClassVar[bool] = True
+    #: bytes a received packet may carry beyond ``max_packet`` (random padding)
+    PADDING_ALLOWANCE: ClassVar[int] = 0
 
     def __init__(self, side: Side, *, max_packet: int = DEFAULT_MAX_PACKET) -> None:
         if side != "client" and side != "server":

@@ -40,7 +40,7 @@ class Intermediate(FramingCodec):
     def _decode(self, src: bytes | memoryview, out: list[Packet]) -> int:
         n = len(src)
         pos = 0
-        limit = self.max_packet
+        limit = self.max_packet + self.PADDING_ALLOWANCE
         floor = self._plain_floor
         unaligned = 3 if self.ALIGNED else 0
         copy = type(src) is memoryview  # slices of bytes are bytes already
@@ -76,8 +76,9 @@ class Intermediate(FramingCodec):
             length &= 0x7FFFFFFF
         if length == 0:
             raise bad_length(0, "empty packet")
-        if length > self.max_packet:
-            raise oversized(length, self.max_packet)
+        limit = self.max_packet + self.PADDING_ALLOWANCE
+        if length > limit:
+            raise oversized(length, limit)
         if self.ALIGNED and length & 3:
             raise bad_length(length, "not a multiple of 4")
         end = start + length

@@ -2,7 +2,8 @@
 
 The receiver cannot tell padding from payload, so ``feed`` returns the payload *with* its
 padding: the layers above read their own length fields and ignore trailing bytes (an encrypted
-MTProto packet is 24 + 16k bytes, an unencrypted one states its length).  Transport error codes
+MTProto packet is 24 + 16k bytes, an unencrypted one states its length).  For the same reason a
+received packet may be up to 15 bytes longer than ``max_packet``.  Transport error codes
 are sent without padding (4 bytes) so that strict clients read them too.
 
 Server to client, a quick ack is a short packet ``0xffffffff, token, 0..8 random bytes``; a bare
@@ -33,6 +34,7 @@ class PaddedIntermediate(Intermediate):
     HEADER = b"\xdd\xdd\xdd\xdd"
     OBFUSCATION_TAG = HEADER
     ALIGNED = False
+    PADDING_ALLOWANCE = 15
     #: shorter than any MTProto packet, longer than any transport error or quick ack with padding
     SHORT_PACKET = 24
 

@@ -191,6 +191,7 @@ BAD_STREAMS = [
     ("intermediate", "client", b"\x04\x00\x00\x01", "oversized"),
     ("padded", "server", b"\x00\x00\x00\x80", "bad_length"),
     ("padded", "server", b"\x01\x00\x00\x02", "oversized"),
+    ("padded", "server", b"\x10\x00\x00\x01", "oversized"),
     ("full", "server", b"\x0c\x00\x00\x00\x00\x00\x00\x00", "bad_length"),
     ("full", "server", b"\x08\x00\x00\x00\x00\x00\x00\x00", "bad_length"),
     ("full", "server", b"\x00\x00\x00\x00", "bad_length"),
@@ -250,7 +251,7 @@ def test_oversized_length_is_rejected_before_the_bytes_arrive(name: str) -> None
 @pytest.mark.parametrize("name", FRAMINGS)
 def test_max_packet_is_inclusive(name: str) -> None:
     client = framing(name, "client", seeded(), max_packet=1024)
-    server = framing(name, "server", seeded(), max_packet=1024 + 15 * (name == "padded"))
+    server = framing(name, "server", seeded(), max_packet=1024)
     assert len(server.feed(client.encode(b"\x01" * 1024))[0]) >= 1024  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="above max_packet"):
         client.encode(b"\x01" * 1028)
@@ -315,3 +316,12 @@ def test_padded_quick_ack_answers_are_8_to_16_bytes(first: int) -> None:
     server = PaddedIntermediate("server", lambda n: bytes([first]) + b"\x00" * (n - 1))
     answer = server.encode_quick_ack(7)
     assert 8 <= struct.unpack("<I", answer[:4])[0] == len(answer) - 4 <= 16
+
+
+def test_padded_allows_max_packet_plus_the_padding() -> None:
+    client = PaddedIntermediate("client", lambda n: b"\x0f" * n, max_packet=1024)
+    server = PaddedIntermediate("server", seeded(), max_packet=1024)
+    assert len(server.feed(client.encode(b"\x01" * 1024))[0]) == 1024 + 15  # type: ignore[arg-type]
+    with pytest.raises(FramingError) as caught:
+        server.feed(struct.pack("<I", 1024 + 16))
+    assert caught.value.reason == "oversized"
