@@ -1,0 +1,142 @@
+"""The handshake's proof of work: splitting ``pq`` into its two prime factors (client), and
+drawing such a ``pq`` (server).
+
+:func:`factorize` runs Pollard's rho with Brent's cycle detection and batched gcds, from fixed
+starting points, so that the same pq always takes the same path.  The inner loops are unrolled and
+multiply two differences before each reduction, which is what pure Python rewards; with gmpy2
+installed the same loops run on its integers, about twice as fast.
+"""
+
+from __future__ import annotations
+
+from itertools import repeat
+from math import gcd, isqrt
+from typing import Any
+
+from ..errors import SecurityError, UsageError
+from .arith import gmpy2_module
+from .inputs import RandomSource
+from .primes import is_prime_u64
+
+__all__ = ["MAX_PQ", "factorize", "generate_pq"]
+
+#: The largest pq accepted from a server: the spec says "normally" at most 2^63 - 1; up to 2^64 is
+#: tolerated, anything larger is refused before any work is spent on it.
+MAX_PQ = (1 << 64) - 1
+
+_BATCH = 128           # differences multiplied together between two gcds
+_MAX_ROUND = 1 << 22   # Brent rounds double up to this; far above what two 32-bit primes need
+_CONSTANTS = (1, 3, 5, 7, 11)  # the polynomials y^2 + c tried in turn
+
+
+def _fail(pq: int, why: str) -> SecurityError:
+    return SecurityError(f"pq = {pq} {why}; it must be the product of two distinct odd primes",
+                         check="pq")
+
+
+def factorize(pq: int, *, use_gmpy2: bool | None = None) -> tuple[int, int]:
+    """``(p, q)`` with ``p < q``, both prime, ``p * q == pq``.
+
+    A pq out of range (not 15 <= pq <= 2^64 - 1), or not the product of exactly two distinct odd
+    primes, raises :class:`SecurityError` with ``check="pq"``.  ``use_gmpy2``: ``None`` uses gmpy2
+    when installed, ``False`` forces pure Python.
+    """
+    if not isinstance(pq, int) or isinstance(pq, bool):
+        raise UsageError(f"pq must be an int, not {type(pq).__name__}")
+    if not 15 <= pq <= MAX_PQ:
+        raise _fail(pq, "is out of range")
+    if not pq & 1:
+        raise _fail(pq, "is even")
+    if is_prime_u64(pq):
+        raise _fail(pq, "is prime")
+    root = isqrt(pq)
+    if root * root == pq:
+        raise _fail(pq, "is a square")
+    gmpy2 = gmpy2_module() if use_gmpy2 is not False else None
+    if use_gmpy2 and gmpy2 is None:
+        raise UsageError("gmpy2 is not installed")
+    for c in _CONSTANTS:
+        if gmpy2 is not None:
+            factor = int(_rho_brent(gmpy2.mpz(pq), gmpy2.mpz(c), gmpy2.mpz(2)))
+        else:
+            factor = _rho_brent(pq, c, 2)
+        if 1 < factor < pq:
+            break
+    else:
+        raise _fail(pq, "could not be split")
+    p, q = sorted((factor, pq // factor))
+    if p == q or not is_prime_u64(p) or not is_prime_u64(q):
+        raise _fail(pq, "has more than two prime factors")
+    return p, q
+
+
+def _rho_brent(n: Any, c: Any, y: Any) -> Any:
+    """A non-trivial factor of ``n`` from the walk ``y -> y^2 + c``, or ``n`` or ``0`` when this
+    walk fails (the caller then tries another ``c``).  Works on ints and on gmpy2 integers."""
+    r, q, g = 1, 1, 1
+    x = ys = y
+    while g == 1:
+        if r > _MAX_ROUND:
+            return 0
+        x = y
+        for _ in repeat(None, r >> 3):  # advance r steps without comparing
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+        for _ in repeat(None, r & 7):
+            y = (y * y + c) % n
+        done = 0
+        while done < r and g == 1:
+            ys = y
+            steps = min(_BATCH, r - done)
+            for _ in repeat(None, steps >> 2):  # compare r more steps with x, gcd per batch
+                y1 = (y * y + c) % n
+                y = (y1 * y1 + c) % n
+                q = q * (x - y1) * (x - y) % n
+                y1 = (y * y + c) % n
+                y = (y1 * y1 + c) % n
+                q = q * (x - y1) * (x - y) % n
+            for _ in repeat(None, steps & 3):
+                y = (y * y + c) % n
+                q = q * (x - y) % n
+            g = gcd(q, n)
+            done += steps
+        r <<= 1
+    if g == n:  # the batch overshot: walk it again one step at a time
+        for _ in repeat(None, _BATCH):
+            ys = (ys * ys + c) % n
+            g = gcd(x - ys, n)
+            if g > 1:
+                break
+    return g
+
+
+def _prime_in(random: RandomSource, low: int, high: int) -> int:
+    """A prime in ``[low, high)`` (a power-of-two range), from 4 random bytes: the first prime at
+    or after a random odd start, wrapping around."""
+    raw = random(4)
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) != 4:
+        raise UsageError("random(4) must return 4 bytes")
+    span = high - low
+    candidate = low + (int.from_bytes(raw, "big") % span) | 1
+    for _ in range(span):
+        if candidate >= high:
+            candidate = low | 1
+        if is_prime_u64(candidate):
+            return candidate
+        candidate += 2
+    raise AssertionError("unreachable: every such range holds primes")
+
+
+def generate_pq(random: RandomSource) -> tuple[int, int, int]:
+    """``(pq, p, q)`` for a server's resPQ: ``p`` a random prime in [2^30, 2^31) and ``q`` one in
+    [2^31, 2^32), so that p < q and pq < 2^63, which the spec says pq normally is (clients that
+    read pq into a signed 64-bit integer rely on it).  ``random(n)`` returns n random bytes."""
+    p = _prime_in(random, 1 << 30, 1 << 31)
+    q = _prime_in(random, 1 << 31, 1 << 32)
+    return p * q, p, q
