@@ -54,7 +54,11 @@ def obfuscation_dc_id(dc_id: int, *, test: bool = False, media: bool = False) ->
     return value
 
 
-def _ctr(key: bytes, iv: bytes) -> Callable[[bytes], bytes]:
+#: ``update(data) -> bytes`` of one AES-256-CTR stream
+_Stream = Callable[[bytes | bytearray | memoryview], bytes]
+
+
+def _ctr(key: bytes, iv: bytes) -> _Stream:
     from ..crypto.aes import AesCtr  # imported on first use: keeps `import` of the package cheap
 
     return AesCtr(key, iv).update
@@ -195,7 +199,7 @@ class Obfuscated:
         return self._encrypt(self.inner.encode_quick_ack(token))
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Packet]:
-        return self.inner.feed(self._decrypt(data if type(data) is bytes else bytes(data)))
+        return self.inner.feed(self._decrypt(data))
 
 
 def _server_codec(tag: bytes, padded_only: bool, random: RandomSource,
