@@ -1,0 +1,1 @@
+"""The bundled ``.tl`` files (package data): ``api.tl`` and ``mtproto.tl``."""
