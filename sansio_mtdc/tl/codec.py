@@ -98,7 +98,7 @@ def pack_double(value: float) -> bytes:
         raise UsageError(f"double must be a float, not {type(value).__name__}")
     try:
         return _DOUBLE.pack(value)
-    except OverflowError:
+    except (OverflowError, struct.error):
         raise UsageError(f"double {value} is out of range") from None
 
 

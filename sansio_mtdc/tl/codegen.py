@@ -25,7 +25,8 @@ __all__ = ["Binder", "ClassCode", "generate"]
 
 _ENCODE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
                   struct.error)
-#: fields whose decoded value is always a TL object of ours: encoded with its own __bytes__
+#: fields of one boxed type: a TL object of ours of that type (as decoding gives), checked by
+#: its TL_TYPE and encoded with its own __bytes__
 _OBJECT_TAGS = ("boxed",)
 #: fields that take any boxed value (a bool or a list too): encoded with object_bytes()
 _LOOSE_OBJECT_TAGS = ("object", "query", "result")
@@ -55,6 +56,10 @@ class ClassCode:
     namespace: dict[str, object] = field(default_factory=dict)
 
 
+def _wrong(value: object) -> bytes:
+    raise TypeError(f"wrong TL type: {type(value).__name__}")
+
+
 def _truncated() -> TLDecodeError:
     return TLDecodeError("truncated TL data", reason="truncated")
 
@@ -73,11 +78,12 @@ _BASE_NAMESPACE: dict[str, object] = {
     "_OB": encoding.object_bytes,
     "_R": decoding.READERS,
     "_RESULT": decoding.read_result_payload,
-    "_read_exact": decoding.read_exact_boxed,
+    "_read_body": decoding.read_message_body,
     "_bad_bool": decoding.bad_bool,
     "_truncated": _truncated,
     "_bad_length": _bad_length,
     "_new": object.__new__,
+    "_wrong": _wrong,
     "_explain": validation.explain_encode_error,
     "_UsageError": UsageError,
     "_ENCODE_ERRORS": _ENCODE_ERRORS,
@@ -325,7 +331,10 @@ def _encode_value(kind: Kind, expr: str, block: _EncodeBlock) -> None:
     elif tag == "bytes":
         _encode_bytes(_local(expr, block), block)
     elif tag in _OBJECT_TAGS:
-        block.emit(f"{expr}.__bytes__()")
+        var = _local(expr, block)
+        block.line(f"if {var}.TL_TYPE != {kind.type_name!r}:")
+        block.line("    raise TypeError('wrong TL type')")
+        block.emit(f"{var}.__bytes__()")
     elif tag in _LOOSE_OBJECT_TAGS:
         block.emit(f"_OB({expr})")
     elif tag in ("vector", "bare_vector"):
@@ -373,7 +382,8 @@ def _encode_vector(kind: Kind, expr: str, block: _EncodeBlock) -> None:
     block.fixed("I", n)
     if item.tag in _OBJECT_TAGS:
         block.flush()
-        block.line(f"out += [x.__bytes__() for x in {var}]")
+        block.line(f"out += [x.__bytes__() if x.TL_TYPE == {item.type_name!r} else _wrong(x) "
+                   f"for x in {var}]")
     elif item.tag in _LOOSE_OBJECT_TAGS:
         block.flush()
         block.line(f"out += [_OB(x) for x in {var}]")
@@ -425,7 +435,7 @@ def _read_object(fields: tuple[Field, ...], block: _ReadBlock) -> list[tuple[str
             block.line(f"{end} = pos + {length_var}")
             block.line(f"if {length_var} < 0 or {end} > dlen:")
             block.line("    raise _truncated()")
-            block.line(f"{var} = _read_exact(data[pos:{end}])")
+            block.line(f"{var} = _read_body(data, pos, {end})")
             block.line(f"pos = {end}")
             assignments.append((f.attr, var))
             length_var = None

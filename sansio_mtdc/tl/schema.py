@@ -11,6 +11,7 @@ lexemes, and, as Telegram's own generator does it, without the ``flags.N?true`` 
 
 from __future__ import annotations
 
+import keyword
 import re
 import zlib
 from collections.abc import Iterator
@@ -203,9 +204,11 @@ class Schema:
 
 def class_name(tl_name: str) -> str:
     """Python class name of a combinator: the part after the namespace, split on ``_``, each
-    part's first letter upper-cased (``p_q_inner_data_dc`` -> ``PQInnerDataDc``)."""
+    part's first letter upper-cased (``p_q_inner_data_dc`` -> ``PQInnerDataDc``); a Python
+    keyword gets a trailing ``_`` (``true`` -> ``True_``)."""
     short = tl_name.rpartition(".")[2]
-    return "".join(part[:1].upper() + part[1:] for part in short.split("_"))
+    name = "".join(part[:1].upper() + part[1:] for part in short.split("_"))
+    return name + "_" if keyword.iskeyword(name) else name
 
 
 # --- the CRC32 rule ----------------------------------------------------------------------------

@@ -146,9 +146,13 @@ def _length_problem(length: int) -> str | None:
 def _object_problem(kind: Kind, value: object) -> str | None:
     from .objects import TLObject
 
-    if isinstance(value, TLObject):
-        if kind.tag == "boxed" and kind.type_name != value.TL_TYPE:
+    if kind.tag == "boxed":
+        if not isinstance(value, TLObject):
+            return f"expected a {kind.type_name} (a TL object), got {type(value).__name__}"
+        if kind.type_name != value.TL_TYPE:
             return f"expected a {kind.type_name}, got {type(value).__name__} ({value.TL_TYPE})"
+        return None
+    if isinstance(value, TLObject):
         return None
     if kind.tag in ("object", "query", "result"):
         if isinstance(value, bool):
