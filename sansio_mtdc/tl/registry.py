@@ -9,11 +9,11 @@ build the same class end up sharing one.
 from __future__ import annotations
 
 import linecache
-from importlib import resources
+import os
 from typing import Any
 
 from ..errors import TLDecodeError, UsageError
-from . import codegen, decoding
+from . import codegen, decoding, schemas
 from .kinds import Field, Kind, fields_of, resolve
 from .objects import TLFunction, TLObject
 from .schema import Combinator, Schema, parse_schema
@@ -51,9 +51,9 @@ class _SchemaClasses:
     @property
     def schema(self) -> Schema:
         if self._schema is None:
-            text = resources.files("sansio_mtdc.tl.schemas").joinpath(
-                _SCHEMA_FILES[self.name]).read_text(encoding="utf-8")
-            self._schema = parse_schema(text)
+            path = os.path.join(os.path.dirname(schemas.__file__), _SCHEMA_FILES[self.name])
+            with open(path, encoding="utf-8") as file:
+                self._schema = parse_schema(file.read())
         return self._schema
 
     def owns(self, combinator: Combinator) -> bool:

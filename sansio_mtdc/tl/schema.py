@@ -16,6 +16,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "BUILTIN_TYPE_NAMES",
@@ -244,7 +245,7 @@ def parse_schema(text: str) -> Schema:
     combinators: list[Combinator] = []
     primitives: list[Primitive] = []
     is_function = False
-    types: dict[str, TypeRef] = {}
+    cache: dict[str, Any] = {}  # field tokens and type texts seen before
     pending = ""
     for raw in text.splitlines():
         line = raw.split("//", 1)[0].strip()
@@ -267,13 +268,13 @@ def parse_schema(text: str) -> Schema:
             pending = pending.strip()
             decl = " ".join(decl.split())
             if decl:
-                _parse_declaration(decl, is_function, types, combinators, primitives)
+                _parse_declaration(decl, is_function, cache, combinators, primitives)
     if pending:
         raise SchemaError(f"declaration without ';' at the end: {pending!r}")
     return Schema(tuple(combinators), tuple(primitives))
 
 
-def _parse_declaration(decl: str, is_function: bool, types: dict[str, TypeRef],
+def _parse_declaration(decl: str, is_function: bool, cache: dict[str, Any],
                        combinators: list[Combinator], primitives: list[Primitive]) -> None:
     match = _DECLARATION.match(decl)
     if match is None:
@@ -285,37 +286,51 @@ def _parse_declaration(decl: str, is_function: bool, types: dict[str, TypeRef],
         return
     generics: list[tuple[str, str]] = []
     params: list[Param] = []
+    flag_fields: set[str] = set()
     for token in params_text.split():
-        generic = _GENERIC.match(token)
-        if generic:
+        if token[0] == "{":
+            generic = _GENERIC.match(token)
+            if generic is None:
+                raise SchemaError(f"cannot parse {token!r} in {decl!r}")
             generics.append((generic.group(1), generic.group(2)))
             continue
-        pname, colon, ptype = token.partition(":")
-        if not colon or not pname or not ptype:
-            raise SchemaError(f"cannot parse field {token!r} in {decl!r}")
-        flag_field: str | None = None
-        flag_bit: int | None = None
-        cond = _CONDITION.match(ptype)
-        if cond:
-            flag_field, bit, ptype = cond.group(1), int(cond.group(2)), cond.group(3)
-            if bit > 31:
-                raise SchemaError(f"flag bit {bit} out of range in {decl!r}")
-            flag_bit = bit
-            if not any(p.name == flag_field and p.is_flags for p in params):
-                raise SchemaError(
-                    f"{pname} refers to unknown flags field {flag_field!r} in {decl!r}")
-        params.append(Param(pname, _type_ref(ptype, types, decl), flag_field, flag_bit))
-    result = _type_ref(result_text.strip(), types, decl)
+        param = cache.get(token)
+        if param is None:
+            param = cache[token] = _parse_param(token, cache, decl)
+        if param.flag_field is not None and param.flag_field not in flag_fields:
+            raise SchemaError(
+                f"{param.name} refers to unknown flags field {param.flag_field!r} in {decl!r}")
+        if param.type.name == "#":
+            flag_fields.add(param.name)
+        params.append(param)
+    result = _type_ref(result_text.strip(), cache, decl)
     combinators.append(Combinator(name, number, tuple(params), result, is_function,
                                   tuple(generics), hex_id is not None, decl))
+
+
+def _parse_param(token: str, cache: dict[str, Any], decl: str) -> Param:
+    pname, colon, ptype = token.partition(":")
+    if not colon or not pname or not ptype:
+        raise SchemaError(f"cannot parse field {token!r} in {decl!r}")
+    if "?" not in ptype:
+        return Param(pname, _type_ref(ptype, cache, decl))
+    cond = _CONDITION.match(ptype)
+    if cond is None:
+        raise SchemaError(f"cannot parse field {token!r} in {decl!r}")
+    bit = int(cond.group(2))
+    if bit > 31:
+        raise SchemaError(f"flag bit {bit} out of range in {decl!r}")
+    return Param(pname, _type_ref(cond.group(3), cache, decl), cond.group(1), bit)
 
 
 _TYPE_TOKEN = re.compile(r"[!%]|[\w.#]+|[<>,]")
 
 
-def _type_ref(text: str, cache: dict[str, TypeRef], decl: str) -> TypeRef:
-    cached = cache.get(text)
+def _type_ref(text: str, cache: dict[str, Any], decl: str) -> TypeRef:
+    key = "\0" + text  # field tokens never start with NUL
+    cached = cache.get(key)
     if cached is not None:
+        assert isinstance(cached, TypeRef)
         return cached
     tokens = _TYPE_TOKEN.findall(text)
     if "".join(tokens) != text:
@@ -323,7 +338,7 @@ def _type_ref(text: str, cache: dict[str, TypeRef], decl: str) -> TypeRef:
     ref, rest = _parse_type(tokens, 0, decl)
     if rest != len(tokens):
         raise SchemaError(f"cannot parse type {text!r} in {decl!r}")
-    cache[text] = ref
+    cache[key] = ref
     return ref
 
 
