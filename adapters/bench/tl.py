@@ -1,7 +1,8 @@
 """TL codec: first-use cost, then encode and decode beside Telethon and Pyrogram.
 
 Cases: (a) a ``config`` with 20 ``dcOption``s, (b) an ``upload.file`` of 512 KiB, (c) a
-``msg_container`` of 100 messages each holding an ``updateShort``. Our object is built once;
+``msg_container`` of 100 messages each holding an ``updateShort``; and a ``pong`` to show the
+fixed cost of one small message. Our object is built once;
 Telethon's and Pyrogram's are decoded from our bytes (all three use the same constructors), and
 each library's re-encoding is checked against ours before anything is timed.
 
@@ -125,6 +126,8 @@ def _case_objects() -> dict[str, tuple[Any, Callable[[Any], bytes]]]:
         for i in range(100)
     ])
     return {
+        "pong (small, for scale)": (m.Pong(msg_id=7_300_000_000_000_000_000, ping_id=-5),
+                                    lambda o: o._bytes()),
         "config + 20 dcOption": (config, lambda o: o._bytes()),
         "upload.file 512 KiB": (upload, lambda o: o._bytes()),
         "msg_container x100": (container, _telethon_container_bytes),

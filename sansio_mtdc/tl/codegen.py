@@ -19,6 +19,7 @@ from ..errors import TLDecodeError, UsageError
 from . import decoding, encoding, validation
 from .codec import BOOL_FALSE_ID, BOOL_TRUE_ID, VECTOR_ID
 from .kinds import FIXED_FORMATS, Field, Kind
+from .objects import TLObject
 from .schema import Combinator
 
 __all__ = ["Binder", "ClassCode", "generate"]
@@ -31,6 +32,7 @@ _OBJECT_TAGS = ("boxed",)
 #: fields that take any boxed value (a bool or a list too): encoded with object_bytes()
 _LOOSE_OBJECT_TAGS = ("object", "query", "result")
 _NUMBER_TAGS = ("int", "long", "double", "nat")
+_RPC_RESULT_ID = 0xF35C6D01
 
 
 class Binder(Protocol):
@@ -76,9 +78,10 @@ _BASE_NAMESPACE: dict[str, object] = {
     "_Z": encoding.ZEROS,
     "_BOOLS": encoding.BOOL_NUMBERS,
     "_OB": encoding.object_bytes,
+    "_TLO": TLObject,
     "_R": decoding.READERS,
     "_RESULT": decoding.read_result_payload,
-    "_read_body": decoding.read_message_body,
+    "_bad_body": decoding.bad_body_length,
     "_bad_bool": decoding.bad_bool,
     "_truncated": _truncated,
     "_bad_length": _bad_length,
@@ -258,7 +261,9 @@ def _encode_object(fields: tuple[Field, ...], obj: str, block: _EncodeBlock,
         elif f.length_of_next:
             length_var = names.fresh("b")
             body = fields[index + 1]
-            block.line(f"{length_var} = _OB({obj}.{body.attr})")
+            block.line(f"{length_var} = {obj}.{body.attr}")
+            block.line(f"{length_var} = ({length_var}.__bytes__() if isinstance({length_var}, _TLO)"
+                       f" else _OB({length_var}))")
             block.fixed("i", f"len({length_var})")
         elif length_var is not None:
             block.emit(length_var)
@@ -336,7 +341,8 @@ def _encode_value(kind: Kind, expr: str, block: _EncodeBlock) -> None:
         block.line("    raise TypeError('wrong TL type')")
         block.emit(f"{var}.__bytes__()")
     elif tag in _LOOSE_OBJECT_TAGS:
-        block.emit(f"_OB({expr})")
+        var = _local(expr, block)
+        block.emit(f"{var}.__bytes__() if isinstance({var}, _TLO) else _OB({var})")
     elif tag in ("vector", "bare_vector"):
         _encode_vector(kind, expr, block)
     elif tag == "bare":
@@ -435,7 +441,17 @@ def _read_object(fields: tuple[Field, ...], block: _ReadBlock) -> list[tuple[str
             block.line(f"{end} = pos + {length_var}")
             block.line(f"if {length_var} < 0 or {end} > dlen:")
             block.line("    raise _truncated()")
-            block.line(f"{var} = _read_body(data, pos, {end})")
+            number = names.fresh("c")
+            stop = names.fresh("p")
+            # an rpc_result's result runs to the end of what it is read from: cut a copy
+            block.line(f"{number} = _U1(data, pos)[0]")
+            block.line(f"if {number} == {_RPC_RESULT_ID:#010x}:")
+            block.line(f"    {var}, {stop} = _R[{number}](data[pos:{end}], 4)")
+            block.line(f"    {stop} += pos")
+            block.line("else:")
+            block.line(f"    {var}, {stop} = _R[{number}](data, pos + 4)")
+            block.line(f"if {stop} != {end}:")
+            block.line(f"    raise _bad_body({end} - pos, {stop} - pos)")
             block.line(f"pos = {end}")
             assignments.append((f.attr, var))
             length_var = None

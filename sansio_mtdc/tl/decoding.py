@@ -158,23 +158,9 @@ def read_boxed(data: bytes, pos: int) -> tuple[object, int]:
     return READERS[_U32(data, pos)[0]](data, pos + 4)
 
 
-_RPC_RESULT_ID = 0xF35C6D01
-
-
-def read_message_body(data: bytes, pos: int, end: int) -> object:
-    """The boxed value of a ``message`` body, which must end exactly at ``end``.
-
-    An ``rpc_result`` is read from a copy cut at ``end``, because its result runs to the end of
-    what it is read from; anything else is read in place."""
-    if _U32(data, pos)[0] == _RPC_RESULT_ID:
-        value, stop = read_boxed(data[pos:end], 0)
-        stop += pos
-    else:
-        value, stop = read_boxed(data, pos)
-    if stop != end:
-        raise TLDecodeError(f"message body is {end - pos} bytes but its object {stop - pos}",
-                            reason="bad_length")
-    return value
+def bad_body_length(expected: int, got: int) -> TLDecodeError:
+    return TLDecodeError(f"message body is {expected} bytes but its object {got}",
+                         reason="bad_length")
 
 
 def read_result_payload(data: bytes, pos: int) -> tuple[object, int]:
