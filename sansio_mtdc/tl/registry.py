@@ -36,6 +36,9 @@ _SCHEMA_FILES = {"mtproto": "mtproto.tl", "api": "api.tl"}
 _MODULES = {"mtproto": "sansio_mtdc.tl.mtproto", "api": "sansio_mtdc.tl.api"}
 
 
+_parsed: dict[str, Schema] = {}
+
+
 class _SchemaClasses:
     """One bundled schema: its parse and the classes built from it so far."""
 
@@ -53,7 +56,9 @@ class _SchemaClasses:
         if self._schema is None:
             path = os.path.join(os.path.dirname(schemas.__file__), _SCHEMA_FILES[self.name])
             with open(path, encoding="utf-8") as file:
-                self._schema = parse_schema(file.read())
+                parsed = parse_schema(file.read())
+            # publish once: a racing parse is dropped, so every class sees one Schema
+            self._schema = _parsed.setdefault(self.name, parsed)
         return self._schema
 
     def owns(self, combinator: Combinator) -> bool:
@@ -61,7 +66,7 @@ class _SchemaClasses:
             return False
         found = (self._schema.function(combinator.name) if combinator.is_function
                  else self._schema.by_name(combinator.name))
-        return found is combinator
+        return found is combinator or found == combinator
 
     def index(self) -> dict[tuple[str, str, str], Combinator]:
         if self._index is None:

@@ -42,3 +42,21 @@ def test_each_schema_is_parsed_on_first_use_only() -> None:
         "print(parsed())\n"
     )
     assert out.splitlines() == ["[]", "['mtproto']", "['mtproto', 'api']"]
+
+
+def test_threads_racing_to_first_use_share_one_schema_and_one_class() -> None:
+    out = _run(
+        "import threading\n"
+        "from sansio_mtdc.tl import api, decode\n"
+        "data = bytes.fromhex('0da1b71800000000020000000131000001000000')\n"
+        "seen = []\n"
+        "start = threading.Barrier(8)\n"
+        "def work():\n"
+        "    start.wait()\n"
+        "    seen.append((api.types.DcOption, type(decode(data)), api.schema))\n"
+        "threads = [threading.Thread(target=work) for _ in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "classes = {id(c) for s in seen for c in s[:2]}\n"
+        "print(len(seen), len(classes), len({id(s[2]) for s in seen}))\n"
+    )
+    assert out == "8 1 1"
