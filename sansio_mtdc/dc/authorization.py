@@ -298,8 +298,13 @@ class DcAuthorization:
 
 @cache
 def build_machine() -> Machine:
-    """The ``transitions`` machine of :data:`TRANSITIONS` (built once; it checks the table and
-    draws it).  Its model is the machine itself, starting in :data:`INITIAL_STATE`."""
+    """The ``transitions`` machine of :data:`TRANSITIONS`, built once (building it checks the
+    table).  Its model is the machine itself, starting in :data:`INITIAL_STATE`; callers may
+    move it around, which is why :func:`mermaid_diagram` draws from a machine of its own."""
+    return _new_machine()
+
+
+def _new_machine() -> Machine:
     from transitions.extensions import GraphMachine
 
     machine: Machine = GraphMachine(
@@ -314,8 +319,9 @@ def build_machine() -> Machine:
 
 
 def mermaid_diagram() -> str:
-    """The lifecycle as a Mermaid ``stateDiagram-v2``, drawn by ``transitions``."""
-    machine: Any = build_machine()
+    """The lifecycle as a Mermaid ``stateDiagram-v2``, drawn by ``transitions`` from a fresh
+    machine (so the drawing is the same whatever state the shared one is in)."""
+    machine: Any = _new_machine()
     text: str = machine.get_graph().draw(None)
     return text.rstrip() + "\n"
 
