@@ -1,0 +1,1 @@
+"""The multi-DC client machine: requests in, actions and events out."""
