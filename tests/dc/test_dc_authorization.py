@@ -228,3 +228,12 @@ def test_the_command_prints_the_mermaid_diagram() -> None:
     for trigger, source, destination in TRANSITIONS:
         assert any(line.strip().startswith(f"{source} --> {destination}:") and trigger in line
                    for line in out.stdout.splitlines()), (trigger, source, destination)
+
+
+def test_the_docs_show_the_current_diagram() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "dc.md").read_text()
+    assert f"```mermaid\n{mermaid_diagram()}```" in docs
+    for trigger in TRIGGERS:
+        assert f"| `{trigger}` |" in docs, trigger
