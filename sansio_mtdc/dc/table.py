@@ -260,6 +260,7 @@ class DcTable:
         :class:`UsageError` for an unknown DC or a bad argument.
         """
         _check_purpose(purpose)
+        now = _check_now(now)
         if ipv6 not in _IPV6_POLICIES:
             raise UsageError(f"ipv6 is one of {_IPV6_POLICIES}, not {ipv6!r}")
         pool = self._pool(dc_id, cdn=purpose == "cdn")
@@ -293,6 +294,7 @@ class DcTable:
     def report_failure(self, endpoint: Endpoint, *, now: float) -> None:
         """A connection to ``endpoint`` failed: demote its address for a while.  Addresses the
         table does not hold (any more) are ignored."""
+        now = _check_now(now)
         if self._holds_address(endpoint.address):
             self._failures.failed(endpoint.address, now)
             self._failures.forget_old(now)
@@ -303,7 +305,7 @@ class DcTable:
 
     def failure_streak(self, endpoint: Endpoint, *, now: float) -> int:
         """Failures in a row of ``endpoint``'s address not yet forgotten at ``now``."""
-        return self._failures.streak(endpoint.address, now)
+        return self._failures.streak(endpoint.address, _check_now(now))
 
     def _holds_address(self, address: tuple[str, int]) -> bool:
         host, port = address
@@ -342,6 +344,7 @@ class DcTable:
         [:data:`CONFIG_LIFETIME_MIN`, :data:`CONFIG_LIFETIME_MAX`]) is counted from ``now``, so
         the server's clock and the caller's need not agree.
         """
+        now = _check_now(now)
         try:
             date = _check_int(config.date, "config.date")
             expires = _check_int(config.expires, "config.expires")
@@ -418,12 +421,13 @@ class DcTable:
         """Whether the client should call help.getConfig: no config yet (a bootstrap or restored
         table) or the last one expired, and no refresh started less than
         :data:`REFRESH_RETRY_AFTER` seconds ago."""
+        now = _check_now(now)
         return now >= self._refresh_at and now >= self._refresh_pending_until
 
     def refresh_started(self, *, now: float) -> None:
         """The client sent help.getConfig: no other refresh is due until the answer comes or
         :data:`REFRESH_RETRY_AFTER` seconds pass."""
-        self._refresh_pending_until = now + REFRESH_RETRY_AFTER
+        self._refresh_pending_until = _check_now(now) + REFRESH_RETRY_AFTER
 
     @property
     def refresh_due_at(self) -> float:
@@ -565,6 +569,12 @@ class DcTable:
         kind = "test" if self._test_mode else "production"
         return (f"<DcTable {kind} dcs={self.dc_ids()} cdn={self.dc_ids(cdn=True)} "
                 f"this_dc={self._this_dc}>")
+
+
+def _check_now(now: object) -> float:
+    if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
+        raise UsageError(f"now is a finite number of seconds, not {now!r}")
+    return float(now)
 
 
 def _check_purpose(purpose: object) -> None:

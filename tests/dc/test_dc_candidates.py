@@ -190,3 +190,21 @@ def test_unknown_dc_is_a_usage_error_and_knows_says_so_first() -> None:
         table.candidates(2, purpose="cdn", ipv6="allow", obfuscated=False, now=0)
     with pytest.raises(UsageError):
         table.keys_for(6)
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), "0", None, True])
+def test_now_must_be_a_finite_number(now: object) -> None:
+    table = DcTable.bootstrap()
+    endpoint = table.endpoints(2)[0]
+    calls = [
+        lambda: table.candidates(2, purpose="main", ipv6="allow", obfuscated=False,
+                                 now=now),  # type: ignore[arg-type]
+        lambda: table.report_failure(endpoint, now=now),  # type: ignore[arg-type]
+        lambda: table.needs_refresh(now),  # type: ignore[arg-type]
+        lambda: table.refresh_started(now=now),  # type: ignore[arg-type]
+        lambda: table.apply_config(config(all_dcs_plain()), now=now),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(UsageError):
+            call()
+    assert table.needs_refresh(0) and table.this_dc is None
