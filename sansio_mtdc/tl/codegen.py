@@ -5,8 +5,10 @@ Specialised code is what makes the codec fast: runs of fixed-size fields become 
 value lives in a local variable. The source is kept on the class (``_TL_SOURCE``) and registered
 with :mod:`linecache`, so tracebacks show the generated lines.
 
-The encoder does no checks of its own beyond what ``struct`` and the bytes operations do; any
-failure is handed to :func:`.validation.explain_encode_error`, which names the field.
+The encoder checks only what would otherwise slip through silently (the TL type of nested
+objects, the size of int128/int256, fields that share a set flag bit); everything else is left
+to ``struct`` and the bytes operations, and any failure is handed to
+:func:`.validation.explain_encode_error`, which names the field.
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ def typed_reader(schema_name: str, type_name: str) -> Reader:
     assert isinstance(table, _TypedReaderTable)
     return table.read
 
+
 #: gzip inflation left to the current top-level decode (None: nothing inflated yet)
 _gzip_budget: ContextVar[list[int] | None] = ContextVar("sansio_mtdc_tl_gzip_budget",
                                                          default=None)
