@@ -138,7 +138,7 @@ class AuthKey:
     ``aux_hash`` the higher 64 bits of SHA1(key) (the handshake's new_nonce_hash input).
     """
 
-    __slots__ = ("_directions", "aux_hash", "id", "key", "key_id")
+    __slots__ = ("_from_client", "_from_server", "aux_hash", "id", "key", "key_id")
 
     def __init__(self, key: BytesLike) -> None:
         _check_auth_key(key)
@@ -148,7 +148,8 @@ class AuthKey:
         self.key_id: bytes = digest[12:20]
         self.id: int = int.from_bytes(self.key_id, "little", signed=True)
         self.aux_hash: bytes = digest[:8]
-        self._directions = {0: _Direction(key, 0), 8: _Direction(key, 8)}
+        self._from_client = _Direction(key, CLIENT_TO_SERVER)
+        self._from_server = _Direction(key, SERVER_TO_CLIENT)
 
     def __repr__(self) -> str:
         return f"AuthKey(id={self.id})"  # never the key itself
@@ -160,11 +161,12 @@ class AuthKey:
         return self.id
 
     def _direction(self, x: int) -> _Direction:
-        try:
-            return self._directions[x]
-        except KeyError:
-            _check_x(x)
-            raise
+        if x == 0:
+            return self._from_client
+        if x == 8:
+            return self._from_server
+        _check_x(x)
+        raise AssertionError("unreachable")
 
     def encrypt(self, plaintext: BytesLike, padding: BytesLike, x: int) -> bytes:
         """``key_id | msg_key | ciphertext`` for ``plaintext`` (salt, session_id, msg_id, seq_no,
@@ -184,8 +186,10 @@ class AuthKey:
         state = direction.msg_key_state.copy()
         state.update(data)
         key_of_msg = state.digest()[8:24]
-        aes_key, aes_iv = _kdf2(key_of_msg, direction.slice_a, direction.slice_b)
-        return self.key_id + key_of_msg + raw_ige256_encrypt(data, aes_key, aes_iv)
+        a = _sha256(key_of_msg + direction.slice_a).digest()  # _kdf2, inlined on the hot path
+        b = _sha256(direction.slice_b + key_of_msg).digest()
+        return self.key_id + key_of_msg + raw_ige256_encrypt(
+            data, a[:8] + b[8:24] + a[24:], b[:8] + a[8:24] + b[24:])
 
     def decrypt(self, packet: BytesLike, x: int) -> bytes:
         """The padded plaintext of an encrypted message, after checking its length, auth_key_id
@@ -207,8 +211,10 @@ class AuthKey:
             raise SecurityError("the message is encrypted with another auth key",
                                 check="auth_key_id")
         key_of_msg = packet[8:24]
-        aes_key, aes_iv = _kdf2(key_of_msg, direction.slice_a, direction.slice_b)
-        plaintext = raw_ige256_decrypt(packet[24:], aes_key, aes_iv)
+        a = _sha256(key_of_msg + direction.slice_a).digest()  # _kdf2, inlined on the hot path
+        b = _sha256(direction.slice_b + key_of_msg).digest()
+        plaintext = raw_ige256_decrypt(
+            packet[24:], a[:8] + b[8:24] + a[24:], b[:8] + a[8:24] + b[24:])
         state = direction.msg_key_state.copy()
         state.update(plaintext)
         if not _ct_equal(state.digest()[8:24], key_of_msg):

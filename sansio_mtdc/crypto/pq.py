@@ -25,7 +25,7 @@ __all__ = ["MAX_PQ", "factorize", "generate_pq"]
 MAX_PQ = (1 << 64) - 1
 
 _BATCH = 128           # differences multiplied together between two gcds
-_MAX_ROUND = 1 << 22   # Brent rounds double up to this; far above what two 32-bit primes need
+_MAX_ROUND = 1 << 20   # Brent rounds double up to this: 8x what two 32-bit primes need
 _CONSTANTS = (1, 3, 5, 7, 11)  # the polynomials y^2 + c tried in turn
 
 

@@ -267,8 +267,9 @@ class KeyRegistry:
 
     def _loaded(self) -> dict[int, RSAPublicKey]:
         if self._loader is not None:
-            loader, self._loader = self._loader, None
-            for key in loader():
+            loaded = list(self._loader())  # if this raises, the next use tries again
+            self._loader = None
+            for key in loaded:
                 self._keys.setdefault(key.fingerprint, key)
         return self._keys
 
