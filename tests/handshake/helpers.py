@@ -154,7 +154,8 @@ class ForgedServer:
 
     @property
     def new_nonce(self) -> bytes:
-        return self.client_random.draws[1]
+        draws = self.client_random.draws
+        return draws[1] if len(draws) > 1 else bytes(32)
 
     @property
     def tmp(self) -> tuple[bytes, bytes]:

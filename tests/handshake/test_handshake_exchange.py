@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sansio_mtdc.crypto import REFERENCE_CLUSTER_KEYS, initial_server_salt_int
+from sansio_mtdc.crypto import REFERENCE_CLUSTER_KEYS, ige256_decrypt, initial_server_salt_int
 from sansio_mtdc.errors import SecurityError, UsageError
 from sansio_mtdc.handshake import (
     TRANSPORT_ERROR_WRONG_DC,
@@ -18,6 +18,7 @@ from sansio_mtdc.handshake import (
     ServerState,
     unpack_plain,
 )
+from sansio_mtdc.tl import read_object
 
 from .helpers import NOW, ForgedClient, SeededRandom, answer_of, new_pair, private_key, run_exchange
 
@@ -155,9 +156,6 @@ def test_server_takes_every_inner_data_under_both_schemes(kind: str, legacy: boo
     ok = answer_of([answer])
     assert ok.TL_NAME == "server_DH_params_ok"
     key, iv = client.tmp
-    from sansio_mtdc.crypto import ige256_decrypt
-    from sansio_mtdc.tl import read_object
-
     client.dh_inner, _ = read_object(ige256_decrypt(ok.encrypted_answer, key, iv), 20)
     dh_gen = answer_of(client.set_client_dh())
     assert dh_gen.TL_NAME == "dh_gen_ok"
