@@ -43,6 +43,15 @@ def _counter_random(seed: bytes) -> Callable[[int], bytes]:
     return draw
 
 
+def _paired(first: Callable[[], object], second: Callable[[], object], quick: bool
+            ) -> tuple[float, float]:
+    """Per-call seconds of two functions timed in alternation, the best of a few rounds each, so
+    that load from other processes hits both alike."""
+    rounds = [(per_call(first, quick=quick), per_call(second, quick=quick))
+              for _ in range(2 if quick else 4)]
+    return min(r[0] for r in rounds), min(r[1] for r in rounds)
+
+
 def _ige(table_factory: Any, quick: bool) -> None:
     table = table_factory(
         f"AES-256-IGE at 1 MiB (library backend: {aes.BACKEND}); ratio = library / raw throughput",
@@ -52,8 +61,8 @@ def _ige(table_factory: Any, quick: bool) -> None:
     for name, backend in aes.available_backends().items():
         for direction, checked, raw in (("encrypt", backend.encrypt, backend.raw_encrypt),
                                         ("decrypt", backend.decrypt, backend.raw_decrypt)):
-            ours = per_call(partial(checked, data, key, iv), quick=quick)
-            theirs = per_call(partial(raw, data, key, iv), quick=quick)
+            ours, theirs = _paired(partial(checked, data, key, iv), partial(raw, data, key, iv),
+                                   quick)
             table.add(name, direction, fmt_rate(MIB, ours), fmt_rate(MIB, theirs),
                       f"{theirs / ours:.1%}")
     table.print()
@@ -84,14 +93,15 @@ def _messages(table_factory: Any, quick: bool) -> None:
         plaintext = struct.pack("<qq", 7, 11) + inner
         padding = bytes(padding_length(len(plaintext)))
         packet = key.encrypt(plaintext, padding, 0)
-        encrypt = per_call(partial(key.encrypt, plaintext, padding, 0), quick=quick)
         decrypt = per_call(partial(key.decrypt, packet, 0), quick=quick)
         label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
         if telethon is None:
+            encrypt = per_call(partial(key.encrypt, plaintext, padding, 0), quick=quick)
             table.add(label, fmt_time(encrypt), fmt_time(decrypt), fmt_rate(size, encrypt),
                       "not installed", "")
             continue
-        theirs = per_call(partial(telethon, inner), quick=quick)
+        encrypt, theirs = _paired(partial(key.encrypt, plaintext, padding, 0),
+                                  partial(telethon, inner), quick)
         table.add(label, fmt_time(encrypt), fmt_time(decrypt), fmt_rate(size, encrypt),
                   fmt_time(theirs), f"{theirs / encrypt:.1f}x")
     table.print()
@@ -116,13 +126,10 @@ def _pq_values(count: int) -> list[int]:
     return values
 
 
-def _median_seconds(function: Callable[[int], object], values: list[int]) -> float:
-    samples = []
-    for value in values:
-        start = time.perf_counter()
-        function(value)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def _seconds(function: Callable[[int], object], value: int) -> float:
+    start = time.perf_counter()
+    function(value)
+    return time.perf_counter() - start
 
 
 def _factorization(table_factory: Any, quick: bool) -> None:
@@ -139,11 +146,19 @@ def _factorization(table_factory: Any, quick: bool) -> None:
     if importlib.util.find_spec("pyrogram") is not None:
         from pyrogram.crypto.prime import decompose
         contenders.append(("Pyrogram prime.decompose", decompose))
-    ours = None
-    for label, function in contenders:
+    for _, function in contenders:
         function(values[0])  # warm up (imports, gmpy2 loading)
-        seconds = _median_seconds(function, values)
-        ours = ours or seconds
+    # Value by value, every contender in turn, three times: the middle time of the three (Telethon
+    # and Pyrogram draw random walks, so their best of three would flatter them), then the
+    # median over the values.
+    samples: list[list[float]] = [[] for _ in contenders]
+    for value in values:
+        runs = [[_seconds(function, value) for _, function in contenders] for _ in range(3)]
+        for index, times in enumerate(zip(*runs)):
+            samples[index].append(statistics.median(times))
+    ours = statistics.median(samples[0])
+    for (label, _), column in zip(contenders, samples):
+        seconds = statistics.median(column)
         table.add(label, fmt_time(seconds), f"{seconds / ours:.2f}x")
     table.print()
 
