@@ -65,7 +65,8 @@ def check_dh_params(dh_prime: int, g: int) -> None:
                             check="dh_prime")
     condition = _G_CONDITIONS.get(g)
     if condition is None:
-        raise SecurityError(f"g = {g}; it must be one of 2..7", check="g")
+        shown = g if -(1 << 64) < g < 1 << 64 else f"a {g.bit_length()}-bit number"
+        raise SecurityError(f"g = {shown}; it must be one of 2..7", check="g")
     modulus, residues = condition
     if dh_prime % modulus not in residues:
         raise SecurityError(f"g = {g} does not generate the subgroup of order (p-1)/2 for this "

@@ -25,12 +25,14 @@ __all__ = ["MAX_PQ", "factorize", "generate_pq"]
 MAX_PQ = (1 << 64) - 1
 
 _BATCH = 128           # differences multiplied together between two gcds
-_MAX_ROUND = 1 << 20   # Brent rounds double up to this: 8x what two 32-bit primes need
+_MAX_ROUND = 1 << 20   # Brent rounds double up to this: 8 to 16 times what 32-bit primes need
 _CONSTANTS = (1, 3, 5, 7, 11)  # the polynomials y^2 + c tried in turn
 
 
 def _fail(pq: int, why: str) -> SecurityError:
-    return SecurityError(f"pq = {pq} {why}; it must be the product of two distinct odd primes",
+    # a server may send a huge pq: printing it in full could even exceed int -> str limits
+    shown = str(pq) if pq.bit_length() <= 128 else f"a {pq.bit_length()}-bit number"
+    return SecurityError(f"pq = {shown} {why}; it must be the product of two distinct odd primes",
                          check="pq")
 
 

@@ -95,13 +95,13 @@ def test_random_63_bit_products(a: int, b: int, use_gmpy2: bool) -> None:
 
 
 @pytest.mark.parametrize("pq", [
-    0, 1, 2, 9, 14, -35, 1 << 64, (1 << 64) + 1, 1 << 100,           # out of range
+    0, 1, 2, 9, 14, -35, 1 << 64, (1 << 64) + 1, 1 << 100, 3**20000,  # out of range
     2 * 1000003, 4 * 101 * 103,                                   # even
     2**61 - 1, 18446744073709551557, 1000003,                      # prime
     1000003**2, 4294967291**2,                                      # p == q
     3 * 5 * 7, 101 * 103 * 107, 3 * 3 * 5, 4294967291 * 97 * 89,  # more than two factors
     561, 3825123056546413051,                                       # Carmichael, pseudoprime
-])
+], ids=lambda pq: f"{pq.bit_length()}-bit-{pq % 1000}")
 def test_bad_pq_raises_security_error(pq: int) -> None:
     with pytest.raises(SecurityError) as failure:
         factorize(pq)
