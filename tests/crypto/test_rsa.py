@@ -161,6 +161,15 @@ def test_garbage_bytes_raise_only_usage_error(data: bytes) -> None:
         RSAPublicKey.from_pem(data)
 
 
+@settings(max_examples=200, deadline=None)
+@given(body=st.text(max_size=200))
+def test_garbage_text_in_a_pem_block_raises_only_usage_error(body: str) -> None:
+    for label, reader in (("RSA PUBLIC KEY", RSAPublicKey.from_pem),
+                          ("PRIVATE KEY", RSAPrivateKey.from_pem)):
+        with pytest.raises(UsageError):
+            reader(f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+
+
 def test_invalid_key_numbers() -> None:
     with pytest.raises(UsageError):
         RSAPublicKey(10, 65537)
