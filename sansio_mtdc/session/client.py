@@ -1,0 +1,1106 @@
+"""The client side of one MTProto session: one auth key and one session_id, carried over one
+connection at a time.
+
+Requests go in with :meth:`ClientSession.invoke`, encrypted payloads come out of
+:meth:`~ClientSession.data_to_send`; payloads from the server go in with
+:meth:`~ClientSession.receive` and what they mean comes out of
+:meth:`~ClientSession.next_event`.  Nothing here raises on bad input from the network: a bad
+packet is dropped (and counted in :attr:`~ClientSession.dropped`) or reported as
+:class:`ConnectionFailed`.
+
+How requests survive a dropped connection (the choice the spec leaves open): a request sent and
+not yet acknowledged may or may not have reached the server.  After the next
+``connection_made`` it is sent again *with its original msg_id and seqno* inside a container, so
+that a server which did get it recognises the duplicate and only re-sends the answer; if its
+msg_id is older than ``SessionLimits.resend_max_age`` (the server would no longer recognise it)
+the session asks with msgs_state_req first and re-sends with a new msg_id only when the server
+says it never got it.  A request the server acknowledged is not sent again (the server re-sends
+its answer on the new connection), unless the server says it forgot the session
+(new_session_created with a later first_msg_id).
+
+The cases in which a request may run twice on the server are those the protocol leaves no way
+around: the server answers msgs_state_req with "nothing known" (status 1, it may have forgotten),
+or bad_msg_notification 20 (too old to tell), or it forgot the session (new_session_created),
+or the session had to be restarted after repeated seqno errors (32/33), or a request too big to
+fit a container had to be re-sent.  In every other case a request is executed at most once.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+from ..crypto.mtproto2 import AuthKey
+from ..errors import RemoteProtocolError, SecurityError, TLDecodeError, UsageError
+from ..tl.decoding import decode
+from ..tl.objects import TLFunction
+from . import wire
+from .config import InitConnectionParams, SessionLimits
+from .errors import (
+    ChainBroken,
+    LimitExceeded,
+    MessageRejected,
+    PingTimeout,
+    RequestCancelled,
+    ResultUndecodable,
+    TooManyResends,
+)
+from .events import (
+    Acked,
+    Answer,
+    ClockCorrected,
+    ConnectionFailed,
+    Failed,
+    SaltChanged,
+    SessionEvent,
+    SessionReset,
+    Update,
+)
+from .msgid import MsgIdClock
+from .recent import DUPLICATE, NEW, RecentIds, RecentMap
+
+__all__ = ["ClientSession"]
+
+RandomSource = Callable[[int], bytes]
+
+# request states
+_QUEUED = 0       # waiting for a (new) msg_id in the queue
+_SENT = 1         # sent with ``msg_id``; the answer is awaited
+_UNCONFIRMED = 2  # sent on a connection that dropped, not acknowledged: to send again
+_CHECKING = 3     # asked about with msgs_state_req
+_ENDED = 4
+
+# internal request kinds
+_USER = 0
+_PING = 1
+_DROP = 2
+
+_ENVELOPE = struct.Struct("<qqqii")
+_ENVELOPE_PACK = _ENVELOPE.pack
+_ENVELOPE_UNPACK = _ENVELOPE.unpack_from
+_U32 = struct.Struct("<I").unpack_from
+_Q_AT_4 = struct.Struct("<4xq").unpack_from
+_AFTER_MSG = struct.Struct("<Iq").pack
+_PING_PACK = struct.Struct("<Iqi").pack
+_DROP_PACK = struct.Struct("<Iq").pack
+_STATE_INFO = struct.Struct("<Iq").pack
+_INV_SCALE = 1.0 / (1 << 32)
+_INT64 = range(-(1 << 63), 1 << 63)
+_NO_GZIP = frozenset({0xB304A621, 0xDE7B673D})  # upload.saveFilePart, upload.saveBigFilePart
+_REFUSED = wire.NOT_CONTENT_RELATED | {wire.MSGS_STATE_REQ, wire.MSG_RESEND_REQ,
+                                       wire.MSGS_STATE_INFO}
+_CONTAINER_ID = struct.pack("<I", wire.MSG_CONTAINER)
+_ITEM_OVERHEAD = wire.ITEM_HEADER_SIZE
+_CONTAINER_OVERHEAD = wire.CONTAINER_HEADER_SIZE
+
+
+class _Request:
+    """One request's life in the session."""
+
+    __slots__ = ("acked", "after", "api", "body", "compress", "head", "init_wrapped", "kind",
+                 "msg_id", "old_ids", "payload", "read", "resends", "seqno", "state", "token")
+
+    def __init__(self, token: object, payload: bytes, read: Callable[[bytes], object],
+                 kind: int, api: bool, after: _Request | None) -> None:
+        self.token = token
+        self.payload = payload
+        self.read = read
+        self.kind = kind
+        self.api = api
+        self.after = after
+        self.compress = False
+        self.head = 0
+        self.init_wrapped = False
+        self.msg_id: int | None = None
+        self.old_ids: list[int] | None = None
+        self.seqno = 0
+        self.body = b""
+        self.state = _QUEUED
+        self.acked = False
+        self.resends = 0
+
+
+class _Packer:
+    """Groups outgoing messages into containers while giving them msg_ids and seqnos in
+    order: every message of a container before the container, every container before the next
+    message (so seqnos never go down as msg_ids go up)."""
+
+    __slots__ = ("forced", "items", "max_bytes", "max_messages", "now", "out", "session",
+                 "size")
+
+    def __init__(self, session: ClientSession, now: float) -> None:
+        self.session = session
+        self.now = now
+        self.out: list[bytes] = []
+        self.items: list[tuple[int, int, bytes]] = []
+        self.size = _CONTAINER_OVERHEAD
+        self.forced = False
+        self.max_bytes = session._limits.container_max_bytes
+        self.max_messages = session._limits.container_max_messages
+
+    def fits_alone(self, body: bytes) -> bool:
+        return len(body) + _ITEM_OVERHEAD + _CONTAINER_OVERHEAD <= self.max_bytes
+
+    def _make_room(self, body: bytes) -> None:
+        if (len(self.items) >= self.max_messages
+                or self.size + len(body) + _ITEM_OVERHEAD > self.max_bytes):
+            self.close()
+
+    def add(self, body: bytes, content: bool) -> tuple[int, int]:
+        """A new message: returns its ``(msg_id, seqno)``."""
+        session = self.session
+        if not self.fits_alone(body):
+            self.close()
+            msg_id, seqno = session._next_ids(self.now, content)
+            self.out.append(session._packet(msg_id, seqno, body))
+            session._sent_ids.put(msg_id, None)
+            return msg_id, seqno
+        self._make_room(body)
+        msg_id, seqno = session._next_ids(self.now, content)
+        self.items.append((msg_id, seqno, body))
+        self.size += len(body) + _ITEM_OVERHEAD
+        return msg_id, seqno
+
+    def add_again(self, msg_id: int, seqno: int, body: bytes) -> None:
+        """A message sent before, again with its msg_id: it must travel in a container."""
+        self._make_room(body)
+        self.items.append((msg_id, seqno, body))
+        self.size += len(body) + _ITEM_OVERHEAD
+        self.forced = True
+
+    def close(self) -> None:
+        items = self.items
+        if not items:
+            return
+        session = self.session
+        if len(items) == 1 and not self.forced:
+            msg_id, seqno, body = items[0]
+            self.out.append(session._packet(msg_id, seqno, body))
+            session._sent_ids.put(msg_id, None)
+        else:
+            container_id, seqno = session._next_ids(self.now, False)
+            self.out.append(session._packet(container_id, seqno, wire.pack_container(items)))
+            inner = tuple(item[0] for item in items)
+            for msg_id in inner:
+                session._sent_ids.put(msg_id, None)
+            session._sent_ids.put(container_id, inner)
+        self.items = []
+        self.size = _CONTAINER_OVERHEAD
+        self.forced = False
+
+
+class ClientSession:
+    """The client side of one encrypted MTProto session (sans-I/O).
+
+    ``ClientSession(auth_key, *, salt, time_offset=0.0, random, init=None,
+    limits=SessionLimits(), session_id=None)``: ``salt`` and ``time_offset`` come from the
+    handshake or the saved state; ``random(n)`` gives n random bytes; ``init`` (an
+    :class:`InitConnectionParams`) wraps the first request of each connection in
+    invokeWithLayer + initConnection; ``session_id`` (a signed 64-bit int) defaults to a random
+    one.
+
+    The caller reports the connection (:meth:`connection_made`, :meth:`connection_lost`), feeds
+    each transport payload to :meth:`receive`, sends what :meth:`data_to_send` returns after
+    every call, reads :meth:`next_event` until None, and calls :meth:`handle_timer` at
+    :meth:`get_timer`.
+    """
+
+    def __init__(self, auth_key: AuthKey, *, salt: int, time_offset: float = 0.0,
+                 random: RandomSource, init: InitConnectionParams | None = None,
+                 limits: SessionLimits | None = None, session_id: int | None = None) -> None:
+        if not isinstance(auth_key, AuthKey):
+            raise UsageError(f"auth_key must be an AuthKey, not {type(auth_key).__name__}")
+        if not callable(random):
+            raise UsageError("random must be a callable returning n random bytes")
+        _check_int64(salt, "salt")
+        if session_id is not None:
+            _check_int64(session_id, "session_id")
+        if init is not None and not isinstance(init, InitConnectionParams):
+            raise UsageError("init must be InitConnectionParams or None")
+        if limits is None:
+            limits = SessionLimits()
+        elif not isinstance(limits, SessionLimits):
+            raise UsageError("limits must be SessionLimits")
+        self._key = auth_key
+        self._random = random
+        self._limits = limits
+        self._clock = MsgIdClock(time_offset)
+        self._init_prefix = init.prefix() if init is not None else None
+        self._salt = salt
+        self._session_id = session_id if session_id is not None else self._random_long()
+        self._old_session_ids: deque[int] = deque(maxlen=4)
+        self._seq = 0  # content-related messages sent so far
+        self._connected = False
+        self._failed = False
+        self._need_init = False
+        # requests
+        self._queue: deque[_Request] = deque()
+        self._by_token: dict[Hashable, _Request] = {}
+        self._by_msg_id: dict[int, _Request] = {}
+        self._unconfirmed: list[_Request] = []
+        self._again: list[_Request] = []
+        self._ended: OrderedDict[Hashable, _Request] = OrderedDict()
+        self._state_checks: dict[int, list[_Request]] = {}
+        # service messages to send: (body, requests asked about or None)
+        self._service: list[tuple[bytes, list[_Request] | None]] = []
+        self._resend_wanted: list[int] = []
+        self._acks: deque[int] = deque()
+        self._acks_since = 0.0
+        # memories
+        self._received = RecentIds(limits.dedup_window)
+        self._sent_ids: RecentMap[tuple[int, ...] | None] = RecentMap(limits.sent_window)
+        self._future_salts: list[tuple[int, int, int]] = []
+        self._seqno_failures = 0
+        # keep-alive
+        self._ping: _Request | None = None
+        self._next_ping: float | None = None
+        self._ping_deadline: float | None = None
+        self._events: deque[SessionEvent] = deque()
+        #: why packets were dropped, counted by reason (for tests and diagnostics)
+        self.dropped: Counter[str] = Counter()
+        self._handlers: dict[int, Callable[[int, int, bytes, float], None]] = {
+            wire.MSGS_ACK: self._on_msgs_ack,
+            wire.BAD_MSG_NOTIFICATION: self._on_bad_msg,
+            wire.BAD_SERVER_SALT: self._on_bad_msg,
+            wire.NEW_SESSION_CREATED: self._on_new_session,
+            wire.PONG: self._on_pong,
+            wire.FUTURE_SALTS: self._on_future_salts,
+            wire.MSGS_STATE_REQ: self._on_state_req,
+            wire.MSGS_STATE_INFO: self._on_state_info,
+            wire.MSGS_ALL_INFO: self._on_all_info,
+            wire.MSG_DETAILED_INFO: self._on_detailed_info,
+            wire.MSG_NEW_DETAILED_INFO: self._on_detailed_info,
+            wire.MSG_RESEND_REQ: self._on_resend_req,
+            wire.DESTROY_SESSION_OK: self._on_destroy_session,
+            wire.DESTROY_SESSION_NONE: self._on_destroy_session,
+            wire.MSG_COPY: self._on_msg_copy,
+        }
+
+    # --- state for the caller to persist ------------------------------------------------------
+
+    @property
+    def salt(self) -> int:
+        return self._salt
+
+    @property
+    def time_offset(self) -> float:
+        """Server time minus local time, as corrected so far."""
+        return self._clock.offset
+
+    @property
+    def session_id(self) -> int:
+        return self._session_id
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def limits(self) -> SessionLimits:
+        return self._limits
+
+    def pending(self) -> int:
+        """Requests invoked and not yet ended."""
+        return len(self._by_token)
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def invoke(self, request: object, *, token: Hashable, now: float,
+               after: Hashable | None = None) -> None:
+        """Queue ``request`` (a TL function, or any object with ``__bytes__`` whose result is
+        decoded as a boxed object).  Every event about it carries ``token``.  ``after`` names an
+        earlier request of this session that must run first (invokeAfterMsg): when both are
+        queued they leave in the same container.  Raises :class:`UsageError` (and changes
+        nothing) for a token already in use, an unknown ``after``, or a request that cannot be
+        serialized."""
+        try:
+            in_use = token in self._by_token
+        except TypeError:
+            raise UsageError(f"token {token!r} is not hashable") from None
+        if in_use:
+            raise UsageError(f"token {token!r} is already in use by a pending request")
+        dependency: _Request | None = None
+        if after is not None:
+            try:
+                dependency = self._by_token.get(after) or self._ended.get(after)
+            except TypeError:
+                raise UsageError(f"after={after!r} is not hashable") from None
+            if dependency is None:
+                raise UsageError(f"after={after!r} names no request of this session")
+        if not hasattr(request, "__bytes__"):
+            raise UsageError(f"a request must be a TL function or have __bytes__, not "
+                             f"{type(request).__name__}")
+        payload = bytes(request)
+        if len(payload) < 4:
+            raise UsageError("a serialized request is at least a constructor number")
+        number = _U32(payload, 0)[0]
+        if number in _REFUSED:
+            raise UsageError(f"constructor {number:#010x} is a service message the session "
+                             "sends itself")
+        limits = self._limits
+        if len(self._by_token) >= limits.max_pending:
+            self._events.append(Failed(token, LimitExceeded("pending requests",
+                                                            limits.max_pending)))
+            return
+        if len(payload) > limits.max_message_bytes:
+            self._events.append(Failed(token, LimitExceeded("message bytes",
+                                                            limits.max_message_bytes)))
+            return
+        read = request.read_result if isinstance(request, TLFunction) else decode
+        req = _Request(token, payload, read, _USER, number not in wire.MTPROTO_FUNCTIONS,
+                       dependency)
+        req.compress = number not in _NO_GZIP and len(payload) >= limits.gzip_min_size
+        if req.api and number in (wire.INVOKE_AFTER_MSG, wire.INVOKE_AFTER_MSGS):
+            req.head = wire.query_header_length(payload)
+        if req.api and _U32(payload, req.head)[0] in (wire.INVOKE_WITH_LAYER,
+                                                      wire.INIT_CONNECTION):
+            req.api = False  # the caller wrapped it already
+        self._by_token[token] = req
+        self._queue.append(req)
+
+    def destroy_session(self, session_id: int, *, token: Hashable, now: float) -> None:
+        """Ask the server to forget another session of this auth key (destroy_session); the
+        answer (destroy_session_ok / destroy_session_none) comes as an :class:`Answer`."""
+        _check_int64(session_id, "session_id")
+        from ..tl import mtproto
+
+        self.invoke(mtproto.functions.DestroySession(session_id=session_id), token=token,
+                    now=now)
+
+    def cancel(self, token: Hashable, *, now: float) -> bool:
+        """End a pending request with ``Failed(token, RequestCancelled())``.  A request that may
+        have reached the server gets an rpc_drop_answer, so that the server does not keep its
+        answer for us.  False when ``token`` is not pending."""
+        try:
+            req = self._by_token.get(token)
+        except TypeError:
+            return False
+        if req is None:
+            return False
+        reached = req.state in (_SENT, _UNCONFIRMED, _CHECKING)
+        msg_id = req.msg_id
+        self._end(req, Failed(token, RequestCancelled()))
+        if reached and msg_id is not None:
+            drop = _Request(None, _DROP_PACK(wire.RPC_DROP_ANSWER, msg_id), decode, _DROP,
+                            False, None)
+            self._queue.append(drop)
+        return True
+
+    # --- connection ----------------------------------------------------------------------------
+
+    def connection_made(self, *, now: float) -> None:
+        """A new connection carries the session from now on."""
+        if self._connected:
+            self.connection_lost(now=now)
+        self._connected = True
+        self._failed = False
+        self._need_init = self._init_prefix is not None
+        interval = self._limits.ping_interval
+        self._next_ping = now + interval if interval is not None else None
+        self._ping_deadline = None
+
+    def connection_lost(self, *, now: float) -> None:
+        """The connection is gone; what may not have reached the server is sent again on the
+        next one."""
+        if not self._connected:
+            return
+        self._connected = False
+        self._failed = False
+        self._next_ping = None
+        self._ping_deadline = None
+        if self._ping is not None:
+            self._end(self._ping, None)
+            self._ping = None
+        self._service.clear()
+        self._resend_wanted.clear()
+        self._state_checks.clear()
+        self._again.clear()
+        unconfirmed = []
+        for req in {id(r): r for r in self._by_msg_id.values()}.values():
+            state = req.state
+            if state in (_UNCONFIRMED, _CHECKING) or (state == _SENT and not req.acked):
+                req.state = _UNCONFIRMED
+                unconfirmed.append(req)
+        self._unconfirmed = unconfirmed
+
+    # --- output --------------------------------------------------------------------------------
+
+    def data_to_send(self, *, now: float) -> list[bytes]:
+        """Encrypted payloads to hand to the transport, in order."""
+        if not self._connected or self._failed:
+            return []
+        if self._future_salts:
+            self._adopt_due_salt(now)
+        if self._unconfirmed:
+            self._sort_unconfirmed(now)
+        if self._next_ping is not None and now >= self._next_ping:
+            self._queue_ping(now)
+        queue = self._queue
+        if (len(queue) == 1 and not self._acks and not self._again and not self._service
+                and not self._resend_wanted):
+            req = queue[0]
+            if req.state == _QUEUED and req.after is None:
+                queue.popleft()
+                body = self._build(req)
+                msg_id, seqno = self._next_ids(now, True)
+                self._sent(req, msg_id, seqno, body, now)
+                packet = self._packet(msg_id, seqno, body)
+                self._sent_ids.put(msg_id, None)
+                return [packet]
+        return self._flush(now)
+
+    def _flush(self, now: float) -> list[bytes]:
+        packer = _Packer(self, now)
+        # 1. messages sent before that may have reached the server: same msg_id, in a container
+        again, self._again = self._again, []
+        for req in again:
+            if req.state == _UNCONFIRMED and req.msg_id is not None:
+                if packer.fits_alone(req.body):
+                    packer.add_again(req.msg_id, req.seqno, req.body)
+                    req.state = _SENT
+                else:
+                    self._requeue(req)  # too big for a container: only a new msg_id is possible
+        # 2. service messages
+        service, self._service = self._service, []
+        for body, asked in service:
+            msg_id, _ = packer.add(body, False)
+            if asked is not None:
+                self._state_checks[msg_id] = asked
+        wanted, self._resend_wanted = self._resend_wanted, []
+        for start in range(0, len(wanted), wire.MAX_IDS_PER_MESSAGE):
+            chunk = wanted[start:start + wire.MAX_IDS_PER_MESSAGE]
+            packer.add(wire.pack_id_vector(wire.MSG_RESEND_REQ, chunk), False)
+        # 3. requests needing a new msg_id
+        self._flush_queue(packer, now)
+        # 4. acknowledgements ride along, or go alone when due
+        acks = self._acks
+        if acks and (packer.out or packer.items or len(acks) >= self._limits.ack_batch
+                     or now >= self._acks_since + self._limits.ack_delay):
+            ids = list(acks)
+            acks.clear()
+            for start in range(0, len(ids), wire.MAX_IDS_PER_MESSAGE):
+                packer.add(wire.pack_id_vector(wire.MSGS_ACK,
+                                               ids[start:start + wire.MAX_IDS_PER_MESSAGE]),
+                           False)
+        packer.close()
+        return packer.out
+
+    def _flush_queue(self, packer: _Packer, now: float) -> None:
+        queue = self._queue
+        todo = list(queue)
+        queue.clear()
+        while todo:
+            deferred: list[_Request] = []
+            progress = False
+            for req in todo:
+                if req.state != _QUEUED:
+                    continue  # ended (or re-routed) while queued
+                dependency = req.after
+                if dependency is not None and dependency.state == _QUEUED:
+                    deferred.append(req)  # its dependency gets its msg_id first
+                    continue
+                if dependency is not None and dependency.msg_id is None:
+                    self._end(req, Failed(req.token, ChainBroken(dependency.token)))
+                    continue
+                body = self._build(req)
+                msg_id, seqno = packer.add(body, True)
+                self._sent(req, msg_id, seqno, body, now)
+                progress = True
+            if not progress:
+                queue.extend(deferred)
+                return
+            todo = deferred
+
+    def _build(self, req: _Request) -> bytes:
+        """The body of ``req`` as it goes out now: invokeAfterMsg outermost, then
+        invokeWithLayer + initConnection for the first request of a connection, then the
+        request; gzip_packed when that is smaller."""
+        payload = req.payload
+        if req.api and (self._need_init or req.init_wrapped) and self._init_prefix is not None:
+            head = req.head
+            payload = payload[:head] + self._init_prefix + payload[head:]
+            req.init_wrapped = True
+            self._need_init = False
+        dependency = req.after
+        if dependency is not None and dependency.msg_id is not None:
+            payload = _AFTER_MSG(wire.INVOKE_AFTER_MSG, dependency.msg_id) + payload
+        if req.compress:
+            packed = wire.gzip_packed(payload, self._limits.gzip_level)
+            if len(packed) < len(payload):
+                return packed
+        return payload
+
+    def _sent(self, req: _Request, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        old = req.msg_id
+        if old is not None and old != msg_id:
+            if req.old_ids is None:
+                req.old_ids = [old]
+            else:
+                req.old_ids.append(old)
+        req.msg_id = msg_id
+        req.seqno = seqno
+        req.body = body
+        req.state = _SENT
+        self._by_msg_id[msg_id] = req
+        if req.kind == _PING:
+            self._ping_deadline = now + self._limits.ping_timeout
+
+    def _next_ids(self, now: float, content: bool) -> tuple[int, int]:
+        msg_id = self._clock.next(now)
+        while msg_id in self._sent_ids:  # possible only after the clock was set back
+            msg_id = self._clock.next(now)
+        if content:
+            seqno = self._seq * 2 + 1
+            self._seq += 1
+        else:
+            seqno = self._seq * 2
+        return msg_id, seqno
+
+    def _packet(self, msg_id: int, seqno: int, body: bytes) -> bytes:
+        plaintext = _ENVELOPE_PACK(self._salt, self._session_id, msg_id, seqno, len(body)) + body
+        padding = self._random(12 + (-(len(plaintext) + 12) & 15))
+        return self._key.encrypt(plaintext, padding, 0)
+
+    def _sort_unconfirmed(self, now: float) -> None:
+        """After a reconnect: young requests go again with their msg_id, old ones are asked
+        about first (the server would not recognise their msg_id any more)."""
+        server_now = now + self._clock.offset
+        max_age = self._limits.resend_max_age
+        young: list[_Request] = []
+        old: list[_Request] = []
+        for req in self._unconfirmed:
+            if req.state != _UNCONFIRMED or req.msg_id is None:
+                continue
+            if server_now - req.msg_id * _INV_SCALE < max_age:
+                young.append(req)
+            else:
+                old.append(req)
+        self._unconfirmed.clear()
+        young.sort(key=_msg_id_of)
+        self._again.extend(young)
+        old.sort(key=_msg_id_of)
+        for start in range(0, len(old), wire.MAX_IDS_PER_MESSAGE):
+            chunk = old[start:start + wire.MAX_IDS_PER_MESSAGE]
+            for req in chunk:
+                req.state = _CHECKING
+            ids = [req.msg_id for req in chunk if req.msg_id is not None]
+            self._service.append((wire.pack_id_vector(wire.MSGS_STATE_REQ, ids), chunk))
+
+    def _queue_ping(self, now: float) -> None:
+        if self._ping is not None:
+            self._end(self._ping, None)
+        body = _PING_PACK(wire.PING_DELAY_DISCONNECT, self._random_long(),
+                          self._limits.ping_disconnect_delay)
+        ping = _Request(None, body, decode, _PING, False, None)
+        self._ping = ping
+        self._queue.append(ping)
+        interval = self._limits.ping_interval
+        self._next_ping = now + interval if interval is not None else None
+
+    # --- timers --------------------------------------------------------------------------------
+
+    def get_timer(self) -> float | None:
+        """When :meth:`handle_timer` must be called next (local time), or None."""
+        if not self._connected or self._failed:
+            return None
+        deadline: float | None = None
+        if self._acks:
+            deadline = self._acks_since + self._limits.ack_delay
+        for candidate in (self._next_ping, self._ping_deadline):
+            if candidate is not None and (deadline is None or candidate < deadline):
+                deadline = candidate
+        return deadline
+
+    def handle_timer(self, *, now: float) -> None:
+        """Time passed: pings become due, a silent connection fails; acks that waited long
+        enough are then returned by :meth:`data_to_send`."""
+        if not self._connected or self._failed:
+            return
+        if self._ping_deadline is not None and now >= self._ping_deadline:
+            self._connection_failed(PingTimeout(self._limits.ping_timeout))
+            return
+        if self._next_ping is not None and now >= self._next_ping:
+            self._queue_ping(now)
+
+    # --- input ---------------------------------------------------------------------------------
+
+    def next_event(self) -> SessionEvent | None:
+        """The next event, or None."""
+        events = self._events
+        return events.popleft() if events else None
+
+    def receive(self, payload: bytes, *, now: float) -> None:
+        """One transport payload from the server (an encrypted message).  Never raises."""
+        if not self._connected or self._failed:
+            self.dropped["not_connected"] += 1
+            return
+        if payload.__class__ is not bytes:
+            try:
+                payload = bytes(payload)
+            except TypeError:
+                self.dropped["not_bytes"] += 1
+                return
+        size = len(payload)
+        extra = (size - 24) & 15
+        if extra and size > 24:
+            payload = payload[:size - extra]
+        try:
+            plain = self._key.decrypt(payload, 8)
+        except SecurityError as exc:
+            self._connection_failed(exc)
+            return
+        size = len(plain)
+        if size < 44:
+            self._connection_failed(SecurityError("a plaintext too short for its header",
+                                                  check="length"))
+            return
+        _salt, session_id, msg_id, seqno, length = _ENVELOPE_UNPACK(plain, 0)
+        if session_id != self._session_id:
+            if session_id in self._old_session_ids:
+                self.dropped["old_session"] += 1
+            else:
+                self._connection_failed(SecurityError("a message for another session",
+                                                      check="session_id"))
+            return
+        if length < 0 or length & 3 or not 12 <= size - 32 - length <= 1024:
+            try:
+                wire.check_body_length(length, size)
+            except SecurityError as exc:
+                self._connection_failed(exc)
+            return
+        if not msg_id & 1:
+            self._connection_failed(SecurityError("a server msg_id must be odd", check="msg_id"))
+            return
+        self._ping_deadline = None
+        body = plain[32:32 + length]
+        limits = self._limits
+        sent_at = msg_id * _INV_SCALE - self._clock.offset
+        if not now - limits.time_window_past <= sent_at <= now + limits.time_window_future:
+            self._outside_window(msg_id, seqno, body, now)
+            return
+        status = self._received.add(msg_id)
+        if status != NEW:
+            self._repeat(msg_id, seqno, status, now)
+            return
+        try:
+            if body[:4] == _CONTAINER_ID:
+                self._on_container(msg_id, body, now)
+            else:
+                self._handle(msg_id, seqno, body, now)
+        except RemoteProtocolError as exc:
+            self._connection_failed(exc)
+
+    def _repeat(self, msg_id: int, seqno: int, status: int, now: float) -> None:
+        if status == DUPLICATE:
+            self.dropped["duplicate"] += 1
+            if seqno & 1:
+                self._ack(msg_id, now)  # our ack may have been lost: say it again
+        else:
+            self.dropped["msg_id_too_old"] += 1
+
+    def _on_container(self, container_id: int, body: bytes, now: float) -> None:
+        items = wire.unpack_container(body, max_messages=self._limits.container_max_messages)
+        for item in items:
+            if not item.msg_id & 1:
+                raise SecurityError("a server msg_id must be odd", check="msg_id")
+            if item.msg_id >= container_id:
+                raise TLDecodeError("a contained message's msg_id is not below its "
+                                    "container's", reason="container_msg_id")
+        failure: RemoteProtocolError | None = None
+        received = self._received
+        for msg_id, seqno, inner in items:
+            status = received.add(msg_id)
+            if status != NEW:
+                self._repeat(msg_id, seqno, status, now)
+                continue
+            try:
+                self._handle(msg_id, seqno, inner, now)
+            except RemoteProtocolError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def _handle(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        if seqno & 1:
+            self._ack(msg_id, now)
+        number = wire.constructor_of(body)
+        if number == wire.RPC_RESULT:
+            self._on_rpc_result(body)
+            return
+        if number == wire.GZIP_PACKED:
+            body = wire.unpack_gzip_packed(body, self._limits.max_inflated)
+            number = wire.constructor_of(body)
+            if number == wire.RPC_RESULT:
+                self._on_rpc_result(body)
+                return
+            if number in (wire.MSG_CONTAINER, wire.GZIP_PACKED):
+                raise TLDecodeError("a container or gzip_packed inside gzip_packed",
+                                    reason="nested_container")
+        handler = self._handlers.get(number)
+        if handler is not None:
+            handler(msg_id, seqno, body, now)
+        else:
+            self._events.append(Update(decode(body)))
+
+    def _ack(self, msg_id: int, now: float) -> None:
+        acks = self._acks
+        if not acks:
+            self._acks_since = now
+        acks.append(msg_id)
+        if len(acks) > self._limits.max_pending_acks:
+            acks.popleft()
+            self.dropped["ack_overflow"] += 1
+
+    # --- answers -------------------------------------------------------------------------------
+
+    def _on_rpc_result(self, body: bytes) -> None:
+        req_msg_id, result = wire.unpack_rpc_result(body)
+        req = self._by_msg_id.get(req_msg_id)
+        if req is None:
+            self.dropped["unknown_answer"] += 1
+            return
+        self._seqno_failures = 0
+        try:
+            if result[:4] == _GZIP_ID:
+                result = wire.unpack_gzip_packed(result, self._limits.max_inflated)
+            error = wire.unpack_rpc_error(result) if result[:4] == _RPC_ERROR_ID else None
+        except TLDecodeError as exc:
+            self._end(req, Failed(req.token, ResultUndecodable(exc, result))
+                      if req.kind == _USER else None)
+            return
+        if req.kind != _USER:
+            self._end(req, None)
+            return
+        if error is not None:
+            if req.init_wrapped:
+                self._need_init = True  # the server may not have kept initConnection
+            self._end(req, Failed(req.token, error))
+            return
+        try:
+            value = req.read(result)
+        except Exception as exc:  # the request's own decoder: a bad result fails it alone
+            self._end(req, Failed(req.token, ResultUndecodable(exc, result)))
+            return
+        self._end(req, Answer(req.token, value))
+
+    def _end(self, req: _Request, event: SessionEvent | None) -> None:
+        """End ``req`` once: forget its msg_ids and report ``event``."""
+        if req.state == _ENDED:
+            return
+        req.state = _ENDED
+        by_msg_id = self._by_msg_id
+        if req.msg_id is not None and by_msg_id.get(req.msg_id) is req:
+            del by_msg_id[req.msg_id]
+        if req.old_ids:
+            for old in req.old_ids:
+                if by_msg_id.get(old) is req:
+                    del by_msg_id[old]
+        if req.kind == _USER:
+            token = req.token
+            del self._by_token[token]
+            ended = self._ended
+            ended[token] = req
+            if len(ended) > self._limits.ended_memory:
+                ended.popitem(last=False)
+            req.payload = req.body = b""
+        elif req is self._ping:
+            self._ping = None
+        if event is not None:
+            self._events.append(event)
+
+    def _mark_acked(self, req: _Request) -> None:
+        if not req.acked:
+            req.acked = True
+            if req.kind == _USER:
+                self._events.append(Acked(req.token))
+
+    def _requeue(self, req: _Request) -> None:
+        """Send ``req`` again with a new msg_id (the server did not take the old one)."""
+        if req.kind == _PING:
+            self._end(req, None)
+            return
+        req.state = _QUEUED
+        req.acked = False
+        self._queue.append(req)
+
+    def _resend(self, req: _Request, code: int) -> None:
+        req.resends += 1
+        if req.resends > self._limits.max_resends:
+            self._end(req, Failed(req.token, TooManyResends(req.resends - 1, code)))
+        else:
+            self._requeue(req)
+
+    # --- service messages ----------------------------------------------------------------------
+
+    def _on_msgs_ack(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        ids, end = wire.unpack_id_vector(body)
+        if end != len(body):
+            raise TLDecodeError("bytes after msgs_ack", reason="trailing_bytes")
+        by_msg_id = self._by_msg_id
+        for acked in ids:
+            req = by_msg_id.get(acked)
+            if req is not None and req.msg_id == acked and req.state == _SENT:
+                self._mark_acked(req)
+
+    def _sent_message(self, msg_id: int) -> tuple[int, ...] | None:
+        """The msg_ids behind one of our recent msg_ids (the messages of a container), or None
+        when we did not send it."""
+        if msg_id not in self._sent_ids:
+            return None
+        inner = self._sent_ids.get(msg_id)
+        return inner if inner is not None else (msg_id,)
+
+    def _on_bad_msg(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        note: Any = decode(body)
+        ids = self._sent_message(note.bad_msg_id)
+        if ids is None:
+            self.dropped["bad_msg_unknown_id"] += 1
+            return
+        code = note.error_code
+        affected = []
+        for sent_id in ids:
+            req = self._by_msg_id.get(sent_id)
+            if req is not None and req.msg_id == sent_id and req.state == _SENT:
+                affected.append(req)
+        if body[:4] == _BAD_SALT_ID:
+            if note.new_server_salt != self._salt:
+                self._salt = note.new_server_salt
+                self._events.append(SaltChanged(self._salt))
+            code = 48
+        elif code in (16, 17):
+            offset = self._clock.correct(msg_id, now)
+            self._events.append(ClockCorrected(offset))
+        if code in (16, 17, 20, 48):
+            for req in affected:
+                self._resend(req, code)
+        elif code in (32, 33):
+            self._seqno_failures += 1
+            if self._seqno_failures >= self._limits.seqno_reset_after:
+                self._new_session()
+            else:
+                for req in affected:
+                    self._resend(req, code)
+        else:
+            for req in affected:
+                self._end(req, Failed(req.token, MessageRejected(code)))
+
+    def _new_session(self) -> None:
+        """Start over with a new session_id (repeated seqno errors): everything pending is sent
+        again in it."""
+        self._old_session_ids.append(self._session_id)
+        self._session_id = self._random_long()
+        self._seq = 0
+        self._seqno_failures = 0
+        self._received.clear()
+        self._acks.clear()
+        self._service.clear()
+        self._resend_wanted.clear()
+        self._state_checks.clear()
+        self._again.clear()
+        self._unconfirmed.clear()
+        waiting = sorted((r for r in {id(r): r for r in self._by_msg_id.values()}.values()
+                          if r.state in (_SENT, _UNCONFIRMED, _CHECKING)), key=_msg_id_of)
+        queued = [r for r in self._queue if r.state == _QUEUED]
+        self._queue.clear()
+        for req in waiting:
+            self._requeue(req)
+        self._queue.extend(queued)
+
+    def _on_new_session(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        note: Any = decode(body)
+        if note.server_salt != self._salt:
+            self._salt = note.server_salt
+            self._events.append(SaltChanged(self._salt))
+        self._events.append(SessionReset(note.first_msg_id, note.unique_id))
+        first = note.first_msg_id
+        forgotten = sorted((r for r in {id(r): r for r in self._by_msg_id.values()}.values()
+                            if r.state in (_SENT, _UNCONFIRMED, _CHECKING)
+                            and r.msg_id is not None and r.msg_id < first), key=_msg_id_of)
+        for req in forgotten:
+            self._requeue(req)
+
+    def _on_pong(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        pong: Any = decode(body)
+        req = self._by_msg_id.get(pong.msg_id)
+        if req is None:
+            return
+        if req.kind == _USER:
+            self._end(req, Answer(req.token, pong))
+        else:
+            self._end(req, None)
+
+    def _on_future_salts(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        salts: Any = decode(body)
+        self._keep_future_salts(salts)
+        req = self._by_msg_id.get(salts.req_msg_id)
+        if req is not None:
+            self._end(req, Answer(req.token, salts) if req.kind == _USER else None)
+
+    def _keep_future_salts(self, salts: Any) -> None:
+        """Future salts are kept and switched to when they become valid (saving the
+        bad_server_salt round trip); the session never asks for them by itself."""
+        known = {s[2] for s in self._future_salts}
+        for salt in salts.salts:
+            if salt.salt not in known:
+                self._future_salts.append((salt.valid_since, salt.valid_until, salt.salt))
+        self._future_salts.sort()
+        del self._future_salts[64:]
+
+    def _adopt_due_salt(self, now: float) -> None:
+        server_now = now + self._clock.offset
+        due = [s for s in self._future_salts if s[0] <= server_now < s[1]]
+        self._future_salts = [s for s in self._future_salts if s[1] > server_now]
+        if due:
+            salt = due[-1][2]
+            if salt != self._salt:
+                self._salt = salt
+                self._events.append(SaltChanged(salt))
+
+    def _state_of(self, msg_id: int) -> int:
+        """One byte of msgs_state_info about a message the server sent us."""
+        if not msg_id & 1:
+            return 1
+        status = self._received.check(msg_id)
+        if status == DUPLICATE:
+            return 4 if msg_id in self._acks else 4 + 8
+        if status != NEW:
+            return 1
+        highest = self._received.highest
+        return 3 if highest is None or msg_id > highest else 2
+
+    def _on_state_req(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        ids, end = wire.unpack_id_vector(body)
+        if end != len(body):
+            raise TLDecodeError("bytes after msgs_state_req", reason="trailing_bytes")
+        self._answer_state(msg_id, ids)
+
+    def _answer_state(self, msg_id: int, ids: Iterable[int]) -> None:
+        from ..tl.codec import pack_bytes
+
+        info = bytes(self._state_of(i) for i in ids)
+        self._service.append((_STATE_INFO(wire.MSGS_STATE_INFO, msg_id) + pack_bytes(info),
+                              None))
+
+    def _on_state_info(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        info: Any = decode(body)
+        asked = self._state_checks.pop(info.req_msg_id, None)
+        if asked is None:
+            self.dropped["unknown_state_info"] += 1
+            return
+        for index, req in enumerate(asked):
+            if req.state != _CHECKING:
+                continue
+            status = info.info[index] if index < len(info.info) else 1
+            if status & 7 == 4:
+                req.state = _SENT
+                self._mark_acked(req)
+            else:
+                self._requeue(req)  # not received (or forgotten): a new msg_id
+
+    def _on_all_info(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        info: Any = decode(body)
+        for sent_id, status in zip(info.msg_ids, info.info):
+            req = self._by_msg_id.get(sent_id)
+            if (req is not None and req.msg_id == sent_id and req.state == _SENT
+                    and status & 7 == 4):
+                self._mark_acked(req)
+
+    def _on_detailed_info(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        info: Any = decode(body)
+        if body[:4] == _DETAILED_ID:
+            req = self._by_msg_id.get(info.msg_id)
+            if req is not None and req.msg_id == info.msg_id and req.state == _SENT:
+                self._mark_acked(req)
+        answer_id = info.answer_msg_id
+        if answer_id in self._received:
+            self._ack(answer_id, now)  # we have it: the server only needs to hear so
+        elif answer_id not in self._resend_wanted:
+            self._resend_wanted.append(answer_id)
+
+    def _on_resend_req(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        ids, end = wire.unpack_id_vector(body)
+        if end != len(body):
+            raise TLDecodeError("bytes after msg_resend_req", reason="trailing_bytes")
+        unknown = False
+        for wanted in ids:
+            req = self._by_msg_id.get(wanted)
+            if req is not None and req.msg_id == wanted and req.state == _SENT:
+                req.state = _UNCONFIRMED
+                self._again.append(req)
+            else:
+                unknown = True
+        if unknown:
+            self._answer_state(msg_id, ids)
+
+    def _on_destroy_session(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        result: Any = decode(body)
+        wanted = struct.pack("<Iq", wire.DESTROY_SESSION, result.session_id)
+        for req in list(self._by_token.values()):
+            if req.payload == wanted and req.state == _SENT:
+                self._end(req, Answer(req.token, result))
+                return
+
+    def _on_msg_copy(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        self.dropped["msg_copy"] += 1  # "not used at this time" (service_messages.txt)
+
+    # --- messages outside the time window -----------------------------------------------------
+
+    def _outside_window(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+        """A message whose msg_id is too far from our idea of the server's time is ignored,
+        except a notification about a message we just sent: that is how a wrong clock or salt
+        gets fixed (mtproto_description.txt, "Important Checks")."""
+        try:
+            if body[:4] == _CONTAINER_ID:
+                items = [(m.msg_id, m.seqno, m.body) for m in wire.unpack_container(
+                    body, max_messages=self._limits.container_max_messages)]
+            else:
+                items = [(msg_id, seqno, body)]
+            rescued = False
+            for inner_id, inner_seqno, inner in items:
+                if (inner[:4] in (_BAD_MSG_ID, _BAD_SALT_ID) and len(inner) >= 12
+                        and inner_id & 1
+                        and _Q_AT_4(inner, 0)[0] in self._sent_ids
+                        and self._received.add(inner_id) == NEW):
+                    self._handle(inner_id, inner_seqno, inner, now)
+                    rescued = True
+        except RemoteProtocolError as exc:
+            self._connection_failed(exc)
+            return
+        if not rescued:
+            self.dropped["msg_id_time"] += 1
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _connection_failed(self, error: RemoteProtocolError) -> None:
+        self._failed = True
+        self.dropped[f"failed:{getattr(error, 'check', None) or error.reason}"] += 1
+        self._events.append(ConnectionFailed(error))
+
+    def _random_long(self) -> int:
+        raw = self._random(8)
+        if len(raw) != 8:
+            raise UsageError("random(8) must return 8 bytes")
+        return int.from_bytes(raw, "little", signed=True)
+
+    def __repr__(self) -> str:
+        return (f"ClientSession(session_id={self._session_id}, key={self._key!r}, "
+                f"pending={self.pending()}, connected={self._connected})")
+
+
+_GZIP_ID = struct.pack("<I", wire.GZIP_PACKED)
+_RPC_ERROR_ID = struct.pack("<I", wire.RPC_ERROR)
+_BAD_MSG_ID = struct.pack("<I", wire.BAD_MSG_NOTIFICATION)
+_BAD_SALT_ID = struct.pack("<I", wire.BAD_SERVER_SALT)
+_DETAILED_ID = struct.pack("<I", wire.MSG_DETAILED_INFO)
+
+
+def _msg_id_of(req: _Request) -> int:
+    return req.msg_id or 0
+
+
+def _check_int64(value: object, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _INT64:
+        raise UsageError(f"{what} must be a signed 64-bit int, not {value!r}")
+

@@ -1,0 +1,117 @@
+"""Bounded memories of msg_ids: which the peer sent us (replays), which we sent (so that a
+notification about one of them can be believed)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Generic, TypeVar
+
+from ..errors import UsageError
+
+__all__ = ["DUPLICATE", "NEW", "TOO_OLD", "RecentIds", "RecentMap"]
+
+#: :meth:`RecentIds.check` results
+NEW = 0
+DUPLICATE = 1
+TOO_OLD = 2
+
+V = TypeVar("V")
+
+
+class RecentIds:
+    """The last ``size`` msg_ids received, as description.txt's "Important Checks" ask.
+
+    An id already held is a duplicate.  Once ids have been forgotten, an id at or below the
+    highest one forgotten can no longer be told from a replay and is ``TOO_OLD``; until then
+    every id ever seen is held, so a lower id is simply new.
+    """
+
+    __slots__ = ("_floor", "_ids", "_order", "_size")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise UsageError(f"a window of {size} ids")
+        self._size = size
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+        self._floor = -1 << 64
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, msg_id: object) -> bool:
+        return msg_id in self._ids
+
+    @property
+    def floor(self) -> int:
+        """The highest id forgotten so far (ids at or below it are ``TOO_OLD``)."""
+        return self._floor
+
+    @property
+    def highest(self) -> int | None:
+        return max(self._ids) if self._ids else None
+
+    def check(self, msg_id: int) -> int:
+        """``NEW``, ``DUPLICATE`` or ``TOO_OLD``, without remembering anything."""
+        if msg_id in self._ids:
+            return DUPLICATE
+        if msg_id <= self._floor:
+            return TOO_OLD
+        return NEW
+
+    def add(self, msg_id: int) -> int:
+        """:meth:`check`, and remember ``msg_id`` when it is new."""
+        ids = self._ids
+        if msg_id in ids:
+            return DUPLICATE
+        if msg_id <= self._floor:
+            return TOO_OLD
+        ids.add(msg_id)
+        order = self._order
+        order.append(msg_id)
+        if len(order) > self._size:
+            old = order.popleft()
+            ids.discard(old)
+            if old > self._floor:
+                self._floor = old
+        return NEW
+
+    def clear(self) -> None:
+        self._ids.clear()
+        self._order.clear()
+        self._floor = -1 << 64
+
+
+class RecentMap(Generic[V]):
+    """The last ``size`` keys put, with a value each; the oldest put is forgotten first."""
+
+    __slots__ = ("_items", "_order", "_size")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise UsageError(f"a memory of {size} items")
+        self._size = size
+        self._items: dict[int, V] = {}
+        self._order: deque[int] = deque()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def get(self, key: int) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: int, value: V) -> None:
+        items = self._items
+        if key not in items:
+            order = self._order
+            order.append(key)
+            if len(order) > self._size:
+                items.pop(order.popleft(), None)
+        items[key] = value
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._order.clear()
