@@ -176,6 +176,15 @@ class ClientHandshake:
         """The client's nonce: it names this run of the exchange."""
         return self._nonce
 
+    def __copy__(self) -> ClientHandshake:
+        """``copy.copy(machine)``: the same state, going on independently from here (the random
+        source is shared), for fuzzers and model checkers that try many continuations of one
+        exchange."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._outbox = list(self._outbox)
+        return clone
+
     def data_to_send(self) -> list[bytes]:
         """Unencrypted payloads to frame and send, oldest first; each is returned once."""
         out, self._outbox = self._outbox, []

@@ -221,6 +221,15 @@ class ServerHandshake:
     def done(self) -> bool:
         return self._state is ServerState.DONE
 
+    def __copy__(self) -> ServerHandshake:
+        """``copy.copy(machine)``: the same state, going on independently from here (the random
+        source is shared), for fuzzers and model checkers that try many continuations of one
+        exchange."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._outbox = list(self._outbox)
+        return clone
+
     def data_to_send(self) -> list[bytes]:
         """Unencrypted payloads to frame and send, oldest first; each is returned once."""
         out, self._outbox = self._outbox, []

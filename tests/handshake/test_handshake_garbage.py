@@ -1,7 +1,6 @@
 """Random bytes into each half at each step raise only RemoteProtocolError subclasses.
 
-The machines are brought to each step once and copied for every example (a copy shares nothing
-the receive path mutates once its outbox is its own).
+The machines are brought to each step once and copied (``copy.copy``) for every example.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ SETTINGS = settings(max_examples=300, deadline=None)
 
 
 def fork(machine: M) -> M:
-    clone = copy.copy(machine)
-    clone._outbox = []  # the only container a machine changes in place
-    return clone
+    return copy.copy(machine)
 
 
 @cache
@@ -133,7 +130,12 @@ def test_server_mutated_requests(step: int, data: st.DataObject) -> None:
 def test_the_forks_are_independent() -> None:
     steps, answers = client_steps()
     one, two = fork(steps[1]), fork(steps[1])
+    assert one.state is two.state is steps[1].state
     one.receive(answers[1], now=NOW)
     assert one.data_to_send() and two.data_to_send() == []
+    assert two.state is steps[1].state is not one.state
     two.receive(answers[1], now=NOW)
     assert two.data_to_send()
+    with_outbox = fork(new_pair("outbox")[0])
+    copied = fork(with_outbox)
+    assert with_outbox.data_to_send() == copied.data_to_send() != []
