@@ -7,10 +7,13 @@ the authorization-transfer table) lives in :class:`~sansio_mtdc.server.state.Clu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .files import FileStore
 from .keys import KeyRecord
+
+if TYPE_CHECKING:
+    from .sessions import SessionSlot
 
 __all__ = ["MAX_PENDING_CODES", "DataCenter"]
 
@@ -25,7 +28,7 @@ class DataCenter:
         self.id = dc_id
         self.keys: dict[int, KeyRecord] = {}
         #: (auth_key_id, session_id) -> the MTProto session and what the cluster keeps beside it
-        self.sessions: dict[tuple[int, int], Any] = {}
+        self.sessions: dict[tuple[int, int], SessionSlot] = {}
         self.files = FileStore(dc_id, max_parts=max_parts)
         #: normalized phone -> phone_code_hash of the last auth.sendCode
         self.login_codes: dict[str, str] = {}
