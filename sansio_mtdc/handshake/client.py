@@ -20,6 +20,7 @@ while set_client_DH_params is made, not when the answer comes.
 
 from __future__ import annotations
 
+import copy
 import enum
 import math
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from ..crypto.mtproto2 import AuthKey
 from ..crypto.pq import factorize
 from ..crypto.rsa import KeyRegistry, rsa_pad_encrypt
 from ..errors import RemoteProtocolError, SecurityError, TLDecodeError, UsageError
+from ..session.msgid import MsgIdClock
 from ..tl import decode, mtproto
 from .fixed_base import fixed_base_powmod
 from .plain import pack_plain, unpack_plain
@@ -101,12 +103,6 @@ def _check_now(now: float) -> float:
     return float(now)
 
 
-def _next_msg_id(last: int, server_now: float) -> int:
-    """A client msg_id: server time * 2^32, divisible by 4, above the previous one."""
-    msg_id = int(server_now * 4294967296.0) & ~3
-    return msg_id if msg_id > last else last + 4
-
-
 class ClientHandshake:
     """Makes one auth key with one server over one connection.
 
@@ -142,7 +138,8 @@ class ClientHandshake:
         self._state = ClientState.AWAITING_RES_PQ
         self._outbox: list[bytes] = []
         self._last_sent: bytes | None = None
-        self._last_msg_id = 0
+        self._last_answer = b""
+        self._clock = MsgIdClock()
         self._time_offset = 0.0
         self._retries = 0
         self.result: HandshakeResult | None = None
@@ -183,6 +180,7 @@ class ClientHandshake:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._outbox = list(self._outbox)
+        clone._clock = copy.copy(self._clock)
         return clone
 
     def data_to_send(self) -> list[bytes]:
@@ -205,8 +203,13 @@ class ClientHandshake:
         :class:`~sansio_mtdc.errors.RemoteProtocolError` (``reason="unexpected_answer"``: a valid
         answer at the wrong step); the machine is then FAILED.  :class:`UsageError` when the
         exchange is over or an argument is wrong, and nothing changes.
+
+        An answer identical to the last one taken (the server repeats itself when a request is
+        retransmitted) is ignored, even once the exchange is done.
         """
         now = _check_now(now)
+        if self._state is ClientState.DONE and self._is_repeat(payload):
+            return
         if self._state in (ClientState.DONE, ClientState.FAILED):
             raise UsageError(f"the exchange is over (state {self._state.name})")
         try:
@@ -220,10 +223,19 @@ class ClientHandshake:
 
     # --- steps -----------------------------------------------------------------------------
 
+    def _is_repeat(self, payload: bytes) -> bool:
+        try:
+            msg_id, body = unpack_plain(payload)
+        except TLDecodeError:
+            return False
+        return msg_id & 1 == 1 and body == self._last_answer
+
     def _receive(self, payload: bytes, now: float) -> None:
         msg_id, body = unpack_plain(payload)
         if msg_id & 1 == 0:
             raise SecurityError(f"server msg_id {msg_id} is even", check="msg_id")
+        if body == self._last_answer:
+            return  # a repeat of the answer already taken
         if len(body) < 4:
             raise TLDecodeError("a message body without a constructor", reason="truncated")
         cls = _answers().get(int.from_bytes(body[:4], "little"))
@@ -245,6 +257,7 @@ class ClientHandshake:
         else:
             raise RemoteProtocolError(f"{cls.TL_NAME} while {state.value}",
                                       reason="unexpected_answer")
+        self._last_answer = body
 
     def _check_nonces(self, answer: Any, where: str) -> None:
         if answer.nonce != self._nonce:
@@ -299,6 +312,7 @@ class ClientHandshake:
         self._g, self._dh_prime, self._g_a = inner.g, dh_prime, g_a
         self._server_time = inner.server_time
         self._time_offset = inner.server_time - now
+        self._clock.offset = self._time_offset  # later msg_ids follow the server's clock
         self._send_client_dh(retry_id=0, now=now)
         self._state = ClientState.AWAITING_DH_GEN
 
@@ -361,8 +375,7 @@ class ClientHandshake:
     # --- helpers ---------------------------------------------------------------------------
 
     def _send(self, body: bytes, now: float) -> None:
-        self._last_msg_id = _next_msg_id(self._last_msg_id, now + self._time_offset)
-        payload = pack_plain(self._last_msg_id, body)
+        payload = pack_plain(self._clock.next(now), body)
         self._last_sent = payload
         self._outbox.append(payload)
 

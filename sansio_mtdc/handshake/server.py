@@ -18,6 +18,7 @@ spec asks of servers; a new ``req_pq_multi`` starts the exchange over.
 
 from __future__ import annotations
 
+import copy
 import enum
 import math
 from collections.abc import Callable, Container
@@ -37,6 +38,7 @@ from ..crypto.mtproto2 import AuthKey
 from ..crypto.pq import generate_pq
 from ..crypto.rsa import RSAPrivateKey, check_legacy_hash
 from ..errors import RemoteProtocolError, SecurityError, TLDecodeError, UsageError
+from ..session.msgid import MsgIdClock
 from ..tl import decode, mtproto, read_object
 from .fixed_base import fixed_base_powmod
 from .plain import pack_plain, unpack_plain
@@ -189,7 +191,7 @@ class ServerHandshake:
         self._random = random
         self._state = ServerState.AWAITING_REQ_PQ
         self._outbox: list[bytes] = []
-        self._last_msg_id = 0
+        self._clock = MsgIdClock(server=True)
         self._last_request = b""
         self._last_answer = b""
         self.result: ServerHandshakeResult | None = None
@@ -228,6 +230,7 @@ class ServerHandshake:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._outbox = list(self._outbox)
+        clone._clock = copy.copy(self._clock)
         return clone
 
     def data_to_send(self) -> list[bytes]:
@@ -288,9 +291,7 @@ class ServerHandshake:
         self._answer(answer, now)
 
     def _answer(self, body: bytes, now: float) -> None:
-        msg_id = int(now * 4294967296.0) & ~3 | 1
-        self._last_msg_id = msg_id if msg_id > self._last_msg_id else self._last_msg_id + 4
-        self._outbox.append(pack_plain(self._last_msg_id, body))
+        self._outbox.append(pack_plain(self._clock.next(now, answer=True), body))
 
     def _check_nonces(self, message: Any, where: str) -> None:
         if message.nonce != self._nonce:

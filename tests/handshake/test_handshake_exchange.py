@@ -213,7 +213,7 @@ def test_a_new_req_pq_multi_starts_over() -> None:
     assert third.result.auth_key == server.result.auth_key != second.result.auth_key
 
 
-def test_client_msg_ids_increase_and_follow_server_time() -> None:
+def test_client_msg_ids_follow_server_time() -> None:
     client, server = new_pair("ids")
     ids = []
     for _ in range(3):
@@ -223,9 +223,23 @@ def test_client_msg_ids_increase_and_follow_server_time() -> None:
         for payload in server.data_to_send():
             client.receive(payload, now=NOW)
     assert all(i % 4 == 0 for i in ids)
+    assert ids[0] < ids[1] and abs(ids[0] / 2**32 - NOW) < 1e-3
+    # after server_DH_params, ids follow the server's clock (server_time = int(NOW), a quarter
+    # second behind ours), as the session's MsgIdClock does once its offset is known
+    assert abs(ids[2] / 2**32 - int(NOW)) < 1e-3
+
+
+def test_server_msg_ids_are_odd_answers_and_increase() -> None:
+    client, server = new_pair("server-ids")
+    ids = []
+    for _ in range(3):
+        for payload in client.data_to_send():
+            server.receive(payload, now=NOW)
+        for payload in server.data_to_send():
+            ids.append(unpack_plain(payload)[0])
+            client.receive(payload, now=NOW)
+    assert all(i % 4 == 1 for i in ids)
     assert ids == sorted(set(ids))
-    # after server_DH_params, ids follow the server's clock (server_time = int(NOW))
-    assert ids[2] >> 32 == int(NOW)
 
 
 def test_usage_errors_leave_the_machine_as_it_was() -> None:
@@ -271,3 +285,23 @@ def test_server_arguments(kwargs: dict[str, Any]) -> None:
     args.update(kwargs)
     with pytest.raises(UsageError):
         ServerHandshake(**args)
+
+
+def test_repeated_answers_after_a_retransmission_are_ignored() -> None:
+    client, server = new_pair("twice")
+    for _ in range(3):
+        client.retransmit()  # every request goes out twice, so every answer comes twice
+        for payload in client.data_to_send():
+            server.receive(payload, now=NOW)
+        answers = server.data_to_send()
+        assert len(answers) == 2 and unpack_plain(answers[0])[1] == unpack_plain(answers[1])[1]
+        for payload in answers:
+            client.receive(payload, now=NOW)
+    assert client.done and server.done
+    assert client.result is not None and server.result is not None
+    assert client.result.auth_key == server.result.auth_key
+    # once done, only a repeat of the last answer is ignored; anything else is misuse
+    with pytest.raises(UsageError):
+        client.receive(answers[0][:-1] + bytes([answers[0][-1] ^ 1]), now=NOW)
+    client.receive(answers[0], now=NOW)
+    assert client.done
