@@ -579,7 +579,8 @@ class ServerSession:
             elif msg_id in self._executing:
                 state |= 32
             return state
-        if status != NEW:
+        first = self._first_msg_id
+        if status != NEW or (first is not None and msg_id < first):
             return 1
         highest = self._received.highest
         return 3 if highest is None or msg_id > highest else 2

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sansio_mtdc.crypto import AuthKey
+from sansio_mtdc.crypto import AuthKey, ige256_encrypt, kdf2, msg_key
 from sansio_mtdc.session import (
     ClientSession,
     IncomingRequest,
@@ -137,7 +137,7 @@ class Peer:
                             len(body) if length is None else length) + body
         if padding is None:
             padding = 12 + (-(len(plain) + 12) & 15)
-        return (key or self.key).encrypt(plain, self.random(padding), x)
+        return seal(key or self.key, plain + self.random(padding), x)
 
     def container(self, items: Iterable[tuple[int, int, bytes]], *, now: float = T0,
                   msg_id: int | None = None, **kwargs: Any) -> bytes:
@@ -151,6 +151,15 @@ class Peer:
         if not isinstance(result, bytes):
             result = bytes(result)
         return self.packet(wire.pack_rpc_result(req_msg_id, result), **kwargs)
+
+
+def seal(key: AuthKey, data: bytes, x: int) -> bytes:
+    """MTProto 2.0 encryption of already padded ``data``, with no check of the padding (so that
+    tests can make packets a real sender never would)."""
+    assert len(data) % 16 == 0, "the padded plaintext must fill whole blocks"
+    key_of_msg = msg_key(key.key, data, x)
+    aes_key, aes_iv = kdf2(key.key, key_of_msg, x)
+    return key.key_id + key_of_msg + ige256_encrypt(data, aes_key, aes_iv)
 
 
 Responder = Callable[[IncomingRequest], object]
@@ -214,3 +223,78 @@ class Pair:
     def take_events(self) -> list[Any]:
         out, self.client_events = self.client_events, []
         return out
+
+
+class ClientPeer:
+    """A scripted client for ServerSession tests: hand-made client packets, server packets
+    opened."""
+
+    def __init__(self, key: AuthKey = KEY, session_id: int = SESSION, salt: int = SALT) -> None:
+        self.key = key
+        self.session_id = session_id
+        self.salt = salt
+        self.clock = MsgIdClock()
+        self.seq = 0
+        self.random = seeded(77)
+
+    def msg_id(self, now: float = T0) -> int:
+        return self.clock.next(now)
+
+    def seqno(self, content: bool = True) -> int:
+        if content:
+            self.seq += 1
+            return self.seq * 2 - 1
+        return self.seq * 2
+
+    def packet(self, body: bytes | Any, *, now: float = T0, msg_id: int | None = None,
+               seqno: int | None = None, content: bool = True, salt: int | None = None,
+               session_id: int | None = None) -> bytes:
+        if not isinstance(body, bytes):
+            body = bytes(body)
+        if msg_id is None:
+            msg_id = self.msg_id(now)
+        if seqno is None:
+            seqno = self.seqno(content)
+        plain = struct.pack("<qqqii", self.salt if salt is None else salt,
+                            self.session_id if session_id is None else session_id, msg_id,
+                            seqno, len(body)) + body
+        return seal(self.key, plain + self.random(12 + (-(len(plain) + 12) & 15)), 0)
+
+    def container(self, items: Iterable[tuple[int, int, bytes]], *, now: float = T0,
+                  msg_id: int | None = None, seqno: int | None = None, **kwargs: Any) -> bytes:
+        items = list(items)
+        return self.packet(wire.pack_container(items), now=now,
+                           msg_id=self.msg_id(now) if msg_id is None else msg_id,
+                           seqno=self.seq * 2 if seqno is None else seqno, **kwargs)
+
+    def item(self, body: bytes | Any, *, now: float = T0, content: bool = True
+             ) -> tuple[int, int, bytes]:
+        return (self.msg_id(now), self.seqno(content),
+                body if isinstance(body, bytes) else bytes(body))
+
+    def open(self, payload: bytes) -> Packet:
+        plain = self.key.decrypt(payload, 8)
+        env = wire.unpack_envelope(plain)
+        packet = Packet(env.msg_id, env.seqno, env.salt, env.session_id,
+                        env.body[:4] == struct.pack("<I", wire.MSG_CONTAINER))
+        if packet.is_container:
+            for item in wire.unpack_container(env.body):
+                packet.messages.append(Seen(item.msg_id, item.seqno, item.body, env.msg_id,
+                                            env.salt, env.session_id))
+        else:
+            packet.messages.append(Seen(env.msg_id, env.seqno, env.body, None, env.salt,
+                                        env.session_id))
+        return packet
+
+    def take(self, server: ServerSession, now: float = T0) -> list[Packet]:
+        return [self.open(p) for p in server.data_to_send(now=now)]
+
+    def messages(self, server: ServerSession, now: float = T0) -> list[Seen]:
+        return [m for packet in self.take(server, now) for m in packet.messages]
+
+
+def make_server(*, limits: ServerLimits | None = None, salts: Any = SALT,
+                now: float = T0) -> ServerSession:
+    server = ServerSession(KEY, SESSION, salts=salts, random=seeded(5), now=now, limits=limits)
+    server.connection_made(now=now)
+    return server
