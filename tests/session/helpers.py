@@ -17,8 +17,8 @@ from sansio_mtdc.session import (
     ServerLimits,
     ServerSession,
     SessionLimits,
+    wire,
 )
-from sansio_mtdc.session import wire
 from sansio_mtdc.session.msgid import MsgIdClock
 from sansio_mtdc.tl import decode
 

@@ -616,7 +616,7 @@ def test_receive_never_raises_on_random_payloads() -> None:
 
     rng = random.Random(3)
     client, peer = make_client(), Peer()
-    for size in list(range(0, 80)) + [200, 1000]:
+    for size in [*range(80), 200, 1000]:
         client.connection_lost(now=T0)
         client.connection_made(now=T0)
         client.receive(rng.randbytes(size), now=T0)

@@ -170,5 +170,5 @@ def test_after_connection_failed_nothing_moves_until_reconnected() -> None:
     assert client.data_to_send(now=T0) == []
     reconnect(client)
     [packet] = peer.take(client)
-    assert [m.msg_id for m in packet.messages][0] == seen.msg_id
+    assert packet.messages[0].msg_id == seen.msg_id
     assert len(packet.messages) == 2

@@ -17,7 +17,7 @@ from sansio_mtdc.session import (
 from sansio_mtdc.session.errors import ChainBroken, RequestCancelled
 from sansio_mtdc.tl import api, decode, mtproto
 
-from .helpers import INIT, QUIET, SALT, SESSION, T0, Peer, events, make_client
+from .helpers import INIT, SALT, SESSION, T0, Peer, events, make_client
 
 GET_CONFIG = api.functions.help.GetConfig()
 

@@ -194,7 +194,7 @@ def test_a_repeated_request_is_never_executed_twice() -> None:
     msg_id, seqno = peer.msg_id(), peer.seqno()
     payload = peer.packet(GET_NEAREST, msg_id=msg_id, seqno=seqno)
     server.receive(payload, now=T0)
-    [request] = events(server)
+    [_request] = events(server)
     server.receive(payload, now=T0)  # still executing: only acknowledged
     assert events(server) == []
     first = peer.messages(server)
@@ -215,7 +215,7 @@ def test_a_repeat_of_a_big_answer_gets_msg_detailed_info() -> None:
     server, peer = make_server(limits=ServerLimits(resend_answer_max=100)), ClientPeer()
     msg_id, seqno = peer.msg_id(), peer.seqno()
     server.receive(peer.packet(GET_NEAREST, msg_id=msg_id, seqno=seqno), now=T0)
-    [request] = events(server)
+    [_request] = events(server)
     big = api.types.help.Support(phone_number="1" * 300, user=api.types.UserEmpty(id=1))
     server.reply(msg_id, big, now=T0)
     [answer] = [m for m in peer.messages(server) if m.constructor == wire.RPC_RESULT]
@@ -338,7 +338,7 @@ def test_msgs_state_req_and_resend_req() -> None:
     server, peer = make_server(), ClientPeer()
     known = peer.msg_id()
     server.receive(peer.packet(GET_NEAREST, msg_id=known), now=T0)
-    [request] = events(server)
+    [_request] = events(server)
     gap = peer.msg_id()
     later = peer.msg_id()
     server.receive(peer.packet(mtproto.functions.Ping(ping_id=1), msg_id=later), now=T0)
@@ -359,7 +359,7 @@ def test_big_results_are_gzipped() -> None:
     server, peer = started()
     msg_id = peer.msg_id()
     server.receive(peer.packet(GET_NEAREST, msg_id=msg_id), now=T0)
-    [request] = events(server)
+    [_request] = events(server)
     big = api.types.help.Support(phone_number="12" * 2000, user=api.types.UserEmpty(id=1))
     server.reply(msg_id, big, now=T0)
     [answer] = peer.messages(server)
@@ -429,6 +429,6 @@ def test_server_receive_never_raises() -> None:
 
     rng = random.Random(8)
     server = make_server()
-    for size in list(range(0, 70)) + [300]:
+    for size in [*range(70), 300]:
         server.receive(rng.randbytes(size), now=T0)
     assert all(isinstance(e, ConnectionFailed) for e in events(server))
