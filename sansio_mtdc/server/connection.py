@@ -170,8 +170,6 @@ class ServerConnection:
         """Test knob: close this connection once it has received (or sent) ``after`` packets
         in all (see :class:`~sansio_mtdc.server.faults.DropRule`)."""
         self._drop = DropRule(after, direction)
-        if direction == "sent" and self.sent_packets >= after and not self.closed:
-            self._close(CloseReason("dropped", "sent"))
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` should run next for this connection's sessions."""
@@ -255,33 +253,40 @@ class ServerConnection:
 
     def send_payload(self, payload: bytes) -> bool:
         """Frame and queue one payload; ``False`` when the connection cannot send any more."""
-        if self.closed or self._codec is None:
+        codec = self._may_send()
+        if codec is None:
             return False
-        self._out.append(self._codec.encode(payload))
-        self._count_sent()
+        self._out.append(codec.encode(payload))
+        self.sent_packets += 1
         return True
 
     def send_error(self, code: int) -> None:
         """Queue a transport error packet (-404, -444...)."""
-        if self.closed or self._codec is None:
-            return
-        self._out.append(self._codec.encode_error(code))
-        self._count_sent()
+        codec = self._may_send()
+        if codec is not None:
+            self._out.append(codec.encode_error(code))
+            self.sent_packets += 1
 
     def send_quick_ack(self, token: int) -> None:
-        if self.closed or self._codec is None:
+        codec = self._may_send()
+        if codec is None:
             return
         try:
-            self._out.append(self._codec.encode_quick_ack(token))
+            self._out.append(codec.encode_quick_ack(token))
         except UsageError:  # the full transport has no quick acks: nothing to answer
             return
-        self._count_sent()
-
-    def _count_sent(self) -> None:
         self.sent_packets += 1
+
+    def _may_send(self) -> Codec | None:
+        """The codec, if one more packet may go out (the drop knob closes the connection at
+        the packet that would be one too many)."""
+        if self.closed or self._codec is None:
+            return None
         drop = self._drop
         if drop is not None and drop.direction == "sent" and self.sent_packets >= drop.after:
             self._close(CloseReason("dropped", "sent"))
+            return None
+        return self._codec
 
     def attach(self, slot: SessionSlot) -> None:
         """Make this connection the one ``slot``'s session sends on."""

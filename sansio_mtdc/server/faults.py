@@ -56,8 +56,9 @@ class DropRule:
 
     ``received``: the packet that would be number ``after + 1`` is discarded unread and the
     connection closes, as if the network cut it; ``after=0`` closes at the first packet.
-    ``sent``: once ``after`` packets went out, the connection closes; what the server would
-    have sent next stays queued in its MTProto session for the client's next connection.
+    ``sent``: the packet that would go out as number ``after + 1`` is not sent and the
+    connection closes instead; an MTProto answer lost that way is sent again by its session
+    on the client's next connection (the request is not executed again).
     """
 
     after: int
