@@ -82,6 +82,13 @@ class TLFunction(TLObject):
     #: reader of the result when the result type is not a type variable
     _TL_RESULT_READER: ClassVar[Reader | None] = None
 
+    def wrapped(self) -> object | None:
+        """The query this wrapper carries (invokeWithLayer, initConnection, invokeAfterMsg,
+        invokeWithoutUpdates...: any function with a ``!X`` field), or None if it is not a
+        wrapper."""
+        query_attr = self._TL_QUERY_ATTR
+        return None if query_attr is None else getattr(self, query_attr)
+
     def read_result(self, data: bytes | bytearray | memoryview) -> object:
         """Decode ``data``, the result payload of this request (all of it must be used).
 

@@ -205,6 +205,19 @@ def test_read_result_of_bare_and_boxed_results() -> None:
     assert wrong.value.reason == "wrong_type"
 
 
+def test_wrapped_walks_down_the_wrappers() -> None:
+    inner = fn.contacts.GetContactIDs(hash=0)
+    request = fn.InvokeWithLayer(layer=228, query=_init_connection(fn.InvokeWithoutUpdates(
+        query=inner)))
+    chain = []
+    current: object = request
+    while isinstance(current, TLFunction) and current.wrapped() is not None:
+        chain.append(current.TL_NAME)
+        current = current.wrapped()
+    assert chain == ["invokeWithLayer", "initConnection", "invokeWithoutUpdates"]
+    assert current is inner and inner.wrapped() is None
+
+
 def test_wrappers_delegate_read_result_to_the_wrapped_query() -> None:
     ints = U32(0x1CB5C415) + U32(1) + struct.pack("<i", 42)
     wrapped = fn.InvokeWithLayer(layer=228, query=_init_connection(
