@@ -372,7 +372,7 @@ class ClientHandshake:
         self._state = ClientState.DONE
         self._wipe()
 
-    # --- helpers ---------------------------------------------------------------------------
+    # --- internals -----------------------------------------------------------------------
 
     def _send(self, body: bytes, now: float) -> None:
         payload = pack_plain(self._clock.next(now), body)

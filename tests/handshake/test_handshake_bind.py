@@ -14,7 +14,7 @@ from sansio_mtdc.errors import SecurityError, UsageError
 from sansio_mtdc.handshake import bind_temp_auth_key_message, open_temp_key_binding
 from sansio_mtdc.tl import api
 
-from .helpers import SeededRandom
+from .peers import SeededRandom
 
 PERM = AuthKey(hashlib.sha512(b"perm").digest() * 4)
 TEMP = AuthKey(hashlib.sha512(b"temp").digest() * 4)

@@ -14,7 +14,7 @@ from sansio_mtdc.errors import RemoteProtocolError, SecurityError, TLDecodeError
 from sansio_mtdc.handshake import ClientHandshake, ClientState, unpack_plain
 from sansio_mtdc.tl import decode, mtproto
 
-from .helpers import NOW, ForgedServer, P, SeededRandom, plain, server_msg_id
+from .peers import NOW, ForgedServer, P, SeededRandom, plain, server_msg_id
 
 T = mtproto.types
 

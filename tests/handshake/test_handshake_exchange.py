@@ -20,7 +20,7 @@ from sansio_mtdc.handshake import (
 )
 from sansio_mtdc.tl import read_object
 
-from .helpers import NOW, ForgedClient, SeededRandom, answer_of, new_pair, private_key, run_exchange
+from .peers import NOW, ForgedClient, SeededRandom, answer_of, new_pair, private_key, run_exchange
 
 
 @pytest.mark.parametrize("seed", range(12))

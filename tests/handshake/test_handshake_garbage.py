@@ -16,7 +16,7 @@ from sansio_mtdc.errors import RemoteProtocolError
 from sansio_mtdc.handshake import ClientHandshake, ServerHandshake, pack_plain
 from sansio_mtdc.tl import mtproto
 
-from .helpers import NOW, new_pair
+from .peers import NOW, new_pair
 
 M = TypeVar("M", ClientHandshake, ServerHandshake)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sansio_mtdc.errors import TLDecodeError, UsageError
 from sansio_mtdc.handshake import pack_plain, unpack_plain
 
-from .helpers import load_samples, sample_bytes
+from .peers import load_samples, sample_bytes
 
 
 def test_sample_envelopes() -> None:

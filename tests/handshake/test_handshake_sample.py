@@ -15,7 +15,7 @@ import tgcrypto
 from sansio_mtdc.crypto import PRODUCTION_KEYS, KeyRegistry
 from sansio_mtdc.handshake import ClientHandshake, ClientState, unpack_plain
 
-from .helpers import ScriptedRandom, load_samples, sample_bytes
+from .peers import ScriptedRandom, load_samples, sample_bytes
 
 TIME_SCALE = float(1 << 32)
 

@@ -22,7 +22,7 @@ from sansio_mtdc.handshake import (
 )
 from sansio_mtdc.tl import mtproto
 
-from .helpers import NOW, ForgedClient, P, SeededRandom, answer_of
+from .peers import NOW, ForgedClient, P, SeededRandom, answer_of
 
 T = mtproto.types
 F = mtproto.functions
