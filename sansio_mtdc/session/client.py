@@ -14,15 +14,19 @@ not yet acknowledged may or may not have reached the server.  After the next
 that a server which did get it recognises the duplicate and only re-sends the answer; if its
 msg_id is older than ``SessionLimits.resend_max_age`` (the server would no longer recognise it)
 the session asks with msgs_state_req first and re-sends with a new msg_id only when the server
-says it never got it.  A request the server acknowledged is not sent again (the server re-sends
-its answer on the new connection), unless the server says it forgot the session
-(new_session_created with a later first_msg_id).
+says it does not have it.  A request the server acknowledged is not sent again (the server
+re-sends its answer on the new connection).  The same rule holds everywhere: a msg_id that may
+have reached the server is only ever sent again as it was (after bad_server_salt or
+bad_msg_notification 16/17 about its container, after new_session_created with a later
+first_msg_id); a new msg_id is used only when the server has just said it ignored the one
+packet that carried the old one.
 
 The cases in which a request may run twice on the server are those the protocol leaves no way
-around: the server answers msgs_state_req with "nothing known" (status 1, it may have forgotten),
-or bad_msg_notification 20 (too old to tell), or it forgot the session (new_session_created),
-or the session had to be restarted after repeated seqno errors (32/33), or a request too big to
-fit a container had to be re-sent.  In every other case a request is executed at most once.
+around: the server answers msgs_state_req with "nothing known" (status 1: it may have
+forgotten) or bad_msg_notification 20 (too old to tell), or it forgot the session and the
+request had run before (new_session_created), or the session had to be restarted after
+repeated seqno errors (32/33), or a request too big for a container had to be sent again.  In
+every other case a request is executed at most once.
 """
 
 from __future__ import annotations
@@ -100,7 +104,8 @@ class _Request:
     """One request's life in the session."""
 
     __slots__ = ("acked", "after", "api", "body", "compress", "head", "init_wrapped", "kind",
-                 "msg_id", "old_ids", "payload", "read", "resends", "seqno", "state", "token")
+                 "msg_id", "old_ids", "payload", "read", "resends", "seqno", "state", "token",
+                 "unsure")
 
     def __init__(self, token: object, payload: bytes, read: Callable[[bytes], object],
                  kind: int, api: bool, after: _Request | None) -> None:
@@ -120,6 +125,8 @@ class _Request:
         self.state = _QUEUED
         self.acked = False
         self.resends = 0
+        #: the current msg_id may have reached the server in a packet whose fate is unknown
+        self.unsure = False
 
 
 class _Packer:
@@ -422,6 +429,7 @@ class ClientSession:
             state = req.state
             if state in (_UNCONFIRMED, _CHECKING) or (state == _SENT and not req.acked):
                 req.state = _UNCONFIRMED
+                req.unsure = True
                 unconfirmed.append(req)
         self._unconfirmed = unconfirmed
 
@@ -539,6 +547,7 @@ class ClientSession:
                 req.old_ids = [old]
             else:
                 req.old_ids.append(old)
+        req.unsure = False
         req.msg_id = msg_id
         req.seqno = seqno
         req.body = body
@@ -826,9 +835,15 @@ class ClientSession:
         self._queue.append(req)
 
     def _resend(self, req: _Request, code: int) -> None:
+        """The server ignored the packet that carried ``req``.  A msg_id that went out only in
+        that packet never reached the server, so a new one is safe; one that may have arrived
+        in an earlier packet is sent again as it was, for the server to recognise."""
         req.resends += 1
         if req.resends > self._limits.max_resends:
             self._end(req, Failed(req.token, TooManyResends(req.resends - 1, code)))
+        elif req.unsure and code in (16, 17, 48):
+            req.state = _UNCONFIRMED
+            self._again.append(req)
         else:
             self._requeue(req)
 
@@ -914,12 +929,17 @@ class ClientSession:
             self._salt = note.server_salt
             self._events.append(SaltChanged(self._salt))
         self._events.append(SessionReset(note.first_msg_id, note.unique_id))
+        # Messages below first_msg_id are unknown to the new session state: either the server
+        # forgot them, or they are still on their way.  Sending them again with their msg_id
+        # covers both: a server that has them sees a repeat, one that forgot takes them anew.
         first = note.first_msg_id
-        forgotten = sorted((r for r in {id(r): r for r in self._by_msg_id.values()}.values()
-                            if r.state in (_SENT, _UNCONFIRMED, _CHECKING)
-                            and r.msg_id is not None and r.msg_id < first), key=_msg_id_of)
-        for req in forgotten:
-            self._requeue(req)
+        for req in {id(r): r for r in self._by_msg_id.values()}.values():
+            if (req.state in (_SENT, _CHECKING) and req.msg_id is not None
+                    and req.msg_id < first):
+                req.state = _UNCONFIRMED
+                req.acked = False
+                req.unsure = True
+                self._unconfirmed.append(req)
 
     def _on_pong(self, msg_id: int, seqno: int, body: bytes, now: float) -> None:
         pong: Any = decode(body)

@@ -4,6 +4,7 @@ notification about one of them can be believed)."""
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappop, heappush
 from typing import Generic, TypeVar
 
 from ..errors import UsageError
@@ -21,19 +22,20 @@ V = TypeVar("V")
 class RecentIds:
     """The last ``size`` msg_ids received, as description.txt's "Important Checks" ask.
 
-    An id already held is a duplicate.  Once ids have been forgotten, an id at or below the
-    highest one forgotten can no longer be told from a replay and is ``TOO_OLD``; until then
-    every id ever seen is held, so a lower id is simply new.
+    An id already held is a duplicate.  When more than ``size`` are held the lowest is
+    forgotten, and from then on an id at or below the highest one forgotten can no longer be
+    told from a replay: it is ``TOO_OLD``.  Until then every id ever seen is held, so a lower id
+    is simply new.
     """
 
-    __slots__ = ("_floor", "_ids", "_order", "_size")
+    __slots__ = ("_floor", "_heap", "_ids", "_size")
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise UsageError(f"a window of {size} ids")
         self._size = size
         self._ids: set[int] = set()
-        self._order: deque[int] = deque()
+        self._heap: list[int] = []
         self._floor = -1 << 64
 
     def __len__(self) -> int:
@@ -67,18 +69,17 @@ class RecentIds:
         if msg_id <= self._floor:
             return TOO_OLD
         ids.add(msg_id)
-        order = self._order
-        order.append(msg_id)
-        if len(order) > self._size:
-            old = order.popleft()
-            ids.discard(old)
-            if old > self._floor:
-                self._floor = old
+        heap = self._heap
+        heappush(heap, msg_id)
+        if len(heap) > self._size:
+            lowest = heappop(heap)
+            ids.discard(lowest)
+            self._floor = lowest  # the lowest held is above every id forgotten before
         return NEW
 
     def clear(self) -> None:
         self._ids.clear()
-        self._order.clear()
+        self._heap.clear()
         self._floor = -1 << 64
 
 

@@ -135,6 +135,7 @@ class ServerSession:
         self._seq = 0
         self._first_msg_id: int | None = None
         self._received = RecentIds(limits.dedup_window)
+        self._container_ids = RecentIds(limits.dedup_window)
         self._seqnos: list[tuple[int, int]] = []
         self._executing: dict[int, bool] = {}  # client msg_id -> answer dropped by the client
         self._answers: OrderedDict[int, _Outgoing] = OrderedDict()
@@ -224,6 +225,17 @@ class ServerSession:
         if msg_id & 3:
             self._notify(msg_id, seqno, 18, now)
             return
+        is_container = body[:4] == _CONTAINER_ID
+        if msg_id in self._received:
+            # A repeat is recognised before anything else: whatever else is wrong with it now
+            # (its time, its salt), asking the client to send it again could run it twice.
+            if not is_container:
+                self._repeat(msg_id, seqno, now)
+            elif msg_id in self._container_ids:
+                self._replayed_container(body, now)
+            else:
+                self._notify(msg_id, seqno, 19, now)
+            return
         code = self._time_code(msg_id, now)
         if code:
             self._notify(msg_id, seqno, code, now)
@@ -231,7 +243,7 @@ class ServerSession:
         if not self._salts.accepts(salt, now):
             self._bad_salt(msg_id, seqno, now)
             return
-        if body[:4] == _CONTAINER_ID:
+        if is_container:
             self._on_container(msg_id, seqno, body, now)
             return
         if self._check_seqno(msg_id, seqno, body, now):
@@ -246,6 +258,16 @@ class ServerSession:
             return 17
         return 0
 
+    def _replayed_container(self, body: bytes, now: float) -> None:
+        self.dropped["duplicate"] += 1
+        try:
+            items = wire.unpack_container(body, max_messages=self._limits.container_max_messages)
+        except TLDecodeError:
+            return
+        for msg_id, seqno, _ in items:
+            if msg_id in self._received:
+                self._repeat(msg_id, seqno, now)
+
     def _on_container(self, container_id: int, seqno: int, body: bytes, now: float) -> None:
         if seqno & 1:
             self._notify(container_id, seqno, 34, now)
@@ -259,23 +281,22 @@ class ServerSession:
                 item.msg_id >= container_id for item in items):
             self._notify(container_id, seqno, 64, now)
             return
-        if self._received.check(container_id) != NEW:
-            self._notify(container_id, seqno, 19, now)
-            return
         self._received.add(container_id)
+        self._container_ids.add(container_id)
         self._remember_seqno(container_id, seqno)
-        fresh = [item.msg_id for item in items if item.msg_id not in self._received
+        received = self._received
+        fresh = [item.msg_id for item in items if item.msg_id not in received
                  and not item.msg_id & 3]
         if fresh:
             self._announce(min(fresh), now)
         for msg_id, inner_seqno, inner in items:
             if msg_id & 3:
                 self._notify(msg_id, inner_seqno, 18, now)
-                continue
-            if msg_id / _SCALE > now + self._limits.time_window_future:
+            elif msg_id in received:
+                self._repeat(msg_id, inner_seqno, now)
+            elif msg_id / _SCALE > now + self._limits.time_window_future:
                 self._notify(msg_id, inner_seqno, 17, now)
-                continue
-            if self._check_seqno(msg_id, inner_seqno, inner, now):
+            elif self._check_seqno(msg_id, inner_seqno, inner, now):
                 self._message(msg_id, inner_seqno, inner, now, top=False)
 
     def _announce(self, msg_id: int, now: float) -> None:

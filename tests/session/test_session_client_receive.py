@@ -491,7 +491,7 @@ def test_a_stale_notification_about_an_old_msg_id_is_ignored() -> None:
 
 # --- other service messages -----------------------------------------------------------------
 
-def test_new_session_created_resets_and_resends_what_the_server_forgot() -> None:
+def test_new_session_created_resends_what_came_before_it_with_the_same_msg_id() -> None:
     client, peer = make_client(), Peer()
     client.invoke(api.functions.help.GetNearestDc(), token="old", now=T0)
     [old] = peer.messages(client)
@@ -500,9 +500,33 @@ def test_new_session_created_resets_and_resends_what_the_server_forgot() -> None
     note = t.NewSessionCreated(first_msg_id=new.msg_id, unique_id=42, server_salt=99)
     client.receive(peer.packet(note, msg_id=peer.msg_id(answer=False)), now=T0)
     assert events(client) == [SaltChanged(99), SessionReset(new.msg_id, 42)]
-    again = requests(peer.messages(client))
-    assert [m.body for m in again] == [old.body]
-    assert again[0].msg_id > new.msg_id
+    # the server forgot it, or it is still on its way: the same msg_id covers both
+    [packet] = peer.take(client)
+    assert packet.is_container
+    again = requests(packet.messages)
+    assert [(m.msg_id, m.seqno, m.body) for m in again] == [(old.msg_id, old.seqno, old.body)]
+    assert again[0].salt == 99
+
+
+def test_an_unsure_request_rejected_in_a_container_goes_again_with_its_msg_id() -> None:
+    client, peer, seen = sent_one()
+    client.connection_lost(now=T0)
+    client.connection_made(now=T0)
+    [packet] = peer.take(client)  # the same msg_id in a container: it may have arrived before
+    bad = t.BadServerSalt(bad_msg_id=packet.msg_id, bad_msg_seqno=packet.seqno, error_code=48,
+                          new_server_salt=3)
+    client.receive(peer.packet(bad, seqno=0), now=T0)
+    [again] = peer.take(client)
+    assert again.is_container and again.salt == 3
+    assert [m.msg_id for m in requests(again.messages)] == [seen.msg_id]
+    # a first transmission the server ignored goes with a new msg_id
+    client.invoke(api.functions.help.GetConfig(), token="r", now=T0)
+    [fresh] = requests(peer.messages(client))
+    client.receive(peer.packet(t.BadServerSalt(bad_msg_id=fresh.msg_id, bad_msg_seqno=1,
+                                               error_code=48, new_server_salt=4), seqno=0),
+                   now=T0)
+    [renewed] = requests(peer.messages(client))
+    assert renewed.msg_id != fresh.msg_id
 
 
 def test_msg_detailed_info_asks_for_a_missing_answer() -> None:

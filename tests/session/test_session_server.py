@@ -432,3 +432,25 @@ def test_server_receive_never_raises() -> None:
     for size in [*range(70), 300]:
         server.receive(rng.randbytes(size), now=T0)
     assert all(isinstance(e, ConnectionFailed) for e in events(server))
+
+
+def test_a_replayed_packet_is_recognised_before_time_and_salt_checks() -> None:
+    schedule = SaltSchedule(seeded(6), start=T0, period=100, overlap=10)
+    server = make_server(salts=schedule)
+    peer = ClientPeer(salt=schedule.current(T0))
+    item = peer.item(GET_NEAREST)
+    container = peer.container([item])
+    server.receive(container, now=T0)
+    [request] = events(server)
+    server.reply(request.msg_id, NEAREST, now=T0)
+    [answer] = [m for m in peer.messages(server) if m.constructor == wire.RPC_RESULT]
+    later = T0 + 400  # the salt has expired and the msg_ids are too old by now
+    server.receive(container, now=later)
+    bare = peer.packet(GET_NEAREST, now=T0)
+    server.receive(bare, now=T0)
+    [_second] = events(server)
+    server.receive(bare, now=later)
+    assert events(server) == []
+    again = peer.messages(server, now=later)
+    assert not any(isinstance(b, (t.BadMsgNotification, t.BadServerSalt)) for b in bodies(again))
+    assert answer.msg_id in [m.msg_id for m in again]
