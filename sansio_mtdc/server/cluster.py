@@ -34,7 +34,10 @@ from .sessions import SessionRouter
 from .state import ClusterState
 from .users import UserRecord
 
-__all__ = ["Cluster"]
+__all__ = ["MAX_KEYS_PER_DC", "Cluster"]
+
+#: auth keys one DC keeps
+MAX_KEYS_PER_DC = 1 << 16
 
 
 class Cluster:
@@ -240,7 +243,10 @@ class Cluster:
                            temporary=result.temporary,
                            expires_at=None if result.expires_at is None
                            else float(result.expires_at))
-        self.state.dc(dc_id).add_key(record)
+        dc = self.state.dc(dc_id)
+        if len(dc.keys) >= MAX_KEYS_PER_DC:  # the oldest key goes: its next packet gets -404
+            self.forget_auth_key(dc_id, next(iter(dc.keys)))
+        dc.add_key(record)
         self.state.counters.handshakes[dc_id] += 1
 
     def _live_key(self, dc_id: int, key_id: int, now: float) -> KeyRecord | None:

@@ -36,10 +36,19 @@ from .state import ClusterState
 if TYPE_CHECKING:
     from .connection import ServerConnection
 
-__all__ = ["MSG_WAIT_SECONDS", "SessionRouter", "SessionSlot"]
+__all__ = [
+    "MAX_SESSIONS_PER_DC",
+    "MAX_SESSIONS_PER_KEY",
+    "MSG_WAIT_SECONDS",
+    "SessionRouter",
+    "SessionSlot",
+]
 
 #: how long invokeAfterMsg waits for a request it names (``api_invoking.txt``: 0.5 s)
 MSG_WAIT_SECONDS = 0.5
+#: sessions kept per auth key, and per DC
+MAX_SESSIONS_PER_KEY = 64
+MAX_SESSIONS_PER_DC = 1 << 16
 #: outcomes of past requests remembered per session, for invokeAfterMsg
 _OUTCOMES_KEPT = 4096
 _NO_SUCH_KEY = -404
@@ -222,6 +231,7 @@ class SessionRouter:
         dc = self.state.dc(conn.dc_id)
         slot = dc.sessions.get((record.id, session_id))
         if slot is None:
+            self._make_room(conn.dc_id, record.id)
             session = ServerSession(record.auth_key, session_id, salts=record.salt,
                                     random=self.state.random, now=now)
             slot = SessionSlot(self, conn.dc_id, record, session_id, session)
@@ -276,11 +286,25 @@ class SessionRouter:
         """Drop the sessions of forgotten keys (before the DC forgets the keys)."""
         dc = self.state.dc(dc_id)
         for key in [k for k in dc.sessions if k[0] in key_ids]:
-            slot = dc.sessions.pop(key)
-            if slot.connection is not None:
-                slot.connection.detach(slot)
-                slot.connection = None
-            self._timed.pop(slot, None)
+            self._drop(dc_id, key)
+
+    def _drop(self, dc_id: int, key: tuple[int, int]) -> None:
+        slot = self.state.dc(dc_id).sessions.pop(key)
+        if slot.connection is not None:
+            slot.connection.detach(slot)
+            slot.connection = None
+        self._timed.pop(slot, None)
+
+    def _make_room(self, dc_id: int, key_id: int) -> None:
+        """Keep the sessions of one key, and of one DC, within their bounds: the oldest
+        session goes (a client that comes back to it gets a new one, and new_session_created
+        tells it so)."""
+        sessions = self.state.dc(dc_id).sessions
+        mine = [k for k in sessions if k[0] == key_id]
+        if len(mine) >= MAX_SESSIONS_PER_KEY:
+            self._drop(dc_id, mine[0])
+        if len(sessions) >= MAX_SESSIONS_PER_DC:
+            self._drop(dc_id, next(iter(sessions)))
 
 
 def _quick_ack_token(record: KeyRecord, plaintext: bytes) -> int:
