@@ -257,3 +257,64 @@ def test_config_default_key_is_the_reference_key() -> None:
     from sansio_mtdc.crypto import reference_cluster_key
 
     assert ClusterConfig().private_key == reference_cluster_key()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_served_method_through_the_stack(transport: str) -> None:
+    """Each served method once, on each transport, with the answers a client expects."""
+    c = cluster()
+    wrong = Client(c, 1, transport=transport, seed=1)
+    key1, salt1 = installed_key(c, 1, seed=1)
+    wrong.use_key(key1, salt1)
+    client = Client(c, 2, transport=transport, seed=2)
+    client.login_key()
+    phone = "9996627777"
+    settings = T.CodeSettings()
+    assert wrong.invoke(F.auth.SendCode(phone_number=phone, api_id=1, api_hash="h",
+                                        settings=settings)) == RPCError(303, "PHONE_MIGRATE_2")
+    assert isinstance(client.invoke(F.help.GetConfig()), T.Config)
+    assert client.invoke(F.help.GetNearestDc()).nearest_dc == 1
+    assert client.invoke(F.help.GetCdnConfig()).public_keys == []
+    sent = client.invoke(F.auth.SendCode(phone_number=phone, api_id=1, api_hash="h",
+                                         settings=settings))
+    code_hash = sent.phone_code_hash
+    assert client.invoke(F.auth.ResendCode(phone_number=phone,
+                                           phone_code_hash=code_hash)).phone_code_hash == code_hash
+    assert client.invoke(F.auth.SignIn(phone_number=phone, phone_code_hash=code_hash,
+                                       phone_code="11111")) == RPCError(400, "PHONE_CODE_INVALID")
+    assert client.invoke(F.auth.SignUp(phone_number=phone, phone_code_hash=code_hash,
+                                       first_name="a", last_name="b")) == RPCError(
+        400, "PHONE_NUMBER_OCCUPIED")
+    me = client.invoke(F.auth.SignIn(phone_number=phone, phone_code_hash=code_hash,
+                                     phone_code="22222")).user
+    assert client.invoke(F.users.GetUsers(id=[T.InputUserSelf()]))[0].id == me.id
+    assert client.invoke(F.users.GetFullUser(id=T.InputUserSelf())).full_user.id == me.id
+    state = client.invoke(F.updates.GetState())
+    assert isinstance(client.invoke(F.updates.GetDifference(pts=state.pts, date=state.date,
+                                                            qts=state.qts)),
+                      T.updates.DifferenceEmpty)
+    assert client.invoke(F.upload.SaveFilePart(file_id=1, file_part=0, bytes=b"a" * 4096))
+    assert client.invoke(F.upload.SaveBigFilePart(file_id=2, file_part=0, file_total_parts=1,
+                                                  bytes=b"b" * 4096))
+    documents = []
+    for file in (T.InputFile(id=1, parts=1, name="a", md5_checksum=""),
+                 T.InputFileBig(id=2, parts=1, name="b")):
+        documents.append(client.invoke(F.messages.UploadMedia(
+            peer=T.InputPeerSelf(), media=T.InputMediaUploadedDocument(
+                file=file, mime_type="text/plain", attributes=[]))).document)
+    doc_location = T.InputDocumentFileLocation(
+        id=documents[1].id, access_hash=documents[1].access_hash,
+        file_reference=documents[1].file_reference, thumb_size="")
+    assert client.invoke(F.upload.GetFile(location=doc_location, offset=0,
+                                          limit=4096)).bytes == b"b" * 4096
+    assert len(client.invoke(F.upload.GetFileHashes(location=doc_location, offset=0))) == 1
+    exported = client.invoke(F.auth.ExportAuthorization(dc_id=1))
+    assert wrong.invoke(F.auth.ImportAuthorization(id=exported.id,
+                                                   bytes=exported.bytes)).user.id == me.id
+    assert isinstance(client.invoke(F.auth.LogOut()), T.auth.LoggedOut)
+    assert client.invoke(F.updates.GetState()) == RPCError(401, "AUTH_KEY_UNREGISTERED")
+    from sansio_mtdc.server.api import METHODS
+
+    ran = {name for (_, name) in c.counters.executed}
+    assert ran >= set(METHODS) - {"auth.bindTempAuthKey"}
+    assert not client.conn.closed and not wrong.conn.closed
