@@ -143,7 +143,8 @@ def _seconds(function: Callable[[int], object], value: int) -> float:
 def _factorization(table_factory: Any, quick: bool) -> None:
     values = _pq_values(15 if quick else 61)
     table = table_factory(f"pq factorization: median over the same {len(values)} 63-bit pq values",
-                          ["implementation", "median", "vs ours (pure Python)"])
+                          ["implementation", "median", "vs ours (pure Python)", "mean",
+                           "vs ours"])
     contenders: list[tuple[str, Callable[[int], object]]] = [
         ("sansio_mtdc (pure Python)", partial(factorize, use_gmpy2=False))]
     if HAVE_GMPY2:
@@ -156,18 +157,21 @@ def _factorization(table_factory: Any, quick: bool) -> None:
         contenders.append(("Pyrogram prime.decompose", decompose))
     for _, function in contenders:
         function(values[0])  # warm up (imports, gmpy2 loading)
-    # Value by value, every contender in turn, three times: the middle time of the three (Telethon
-    # and Pyrogram draw random walks, so their best of three would flatter them), then the
-    # median over the values.
+    # Value by value, every contender in turn, a few times: the middle time of those (Telethon and
+    # Pyrogram draw random walks, so their best would flatter them), then the median and the mean
+    # over the values.  Rho's rounds double, so times cluster in steps of two and a median can
+    # jump between neighbouring steps; the mean is the steadier figure.
     samples: list[list[float]] = [[] for _ in contenders]
     for value in values:
-        runs = [[_seconds(function, value) for _, function in contenders] for _ in range(3)]
+        runs = [[_seconds(function, value) for _, function in contenders]
+                for _ in range(3 if quick else 5)]
         for index, times in enumerate(zip(*runs)):
             samples[index].append(statistics.median(times))
-    ours = statistics.median(samples[0])
+    ours = statistics.median(samples[0]), statistics.mean(samples[0])
     for (label, _), column in zip(contenders, samples):
-        seconds = statistics.median(column)
-        table.add(label, fmt_time(seconds), f"{seconds / ours:.2f}x")
+        median, mean = statistics.median(column), statistics.mean(column)
+        table.add(label, fmt_time(median), f"{median / ours[0]:.2f}x", fmt_time(mean),
+                  f"{mean / ours[1]:.2f}x")
     table.print()
 
 
