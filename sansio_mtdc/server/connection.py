@@ -159,6 +159,7 @@ class ServerConnection:
     def connection_lost(self, *, now: float) -> None:
         """The peer went away (or the adapter lost the socket)."""
         if not self.closed:
+            self._last_now = _check_now(now)
             self._close(CloseReason("lost", "peer"))
 
     def close(self) -> None:

@@ -87,6 +87,7 @@ class SessionSlot:
         self.outcomes: OrderedDict[int, bool] = OrderedDict()
         self.waiting: dict[int, _Waiting] = {}
         self.delayed: list[_Delayed] = []
+        self._waking = False
 
     def __repr__(self) -> str:
         return f"<SessionSlot DC {self.dc_id} key {self.record.id} session {self.session_id}>"
@@ -170,21 +171,30 @@ class SessionSlot:
         self._wake(now)
 
     def _wake(self, now: float) -> None:
-        """Run (or fail) the waiting requests whose turn has come."""
-        progress = True
-        while progress and self.waiting:
-            progress = False
-            for waiting in list(self.waiting.values()):
-                status = self._status(waiting.call.after)
-                if status is None:
-                    continue
-                del self.waiting[waiting.msg_id]
-                progress = True
-                if status:
-                    self._run(waiting.msg_id, waiting.call, now)
-                else:
-                    self._finish(waiting.msg_id, waiting.call.name,
-                                 RPCError(400, "MSG_WAIT_FAILED"), now)
+        """Run (or fail) the waiting requests whose turn has come, until none is ready.
+
+        A request that ends here may ready others; the outermost call does all the rounds
+        (``_waking``), so that no waiting request is looked at by two loops at once."""
+        if self._waking:
+            return
+        self._waking = True
+        try:
+            progress = True
+            while progress and self.waiting:
+                progress = False
+                for waiting in list(self.waiting.values()):
+                    status = self._status(waiting.call.after)
+                    if status is None:
+                        continue
+                    del self.waiting[waiting.msg_id]
+                    progress = True
+                    if status:
+                        self._run(waiting.msg_id, waiting.call, now)
+                    else:
+                        self._finish(waiting.msg_id, waiting.call.name,
+                                     RPCError(400, "MSG_WAIT_FAILED"), now)
+        finally:
+            self._waking = False
 
     # --- time ------------------------------------------------------------------------------
 

@@ -318,3 +318,25 @@ def test_every_served_method_through_the_stack(transport: str) -> None:
     ran = {name for (_, name) in c.counters.executed}
     assert ran >= set(METHODS) - {"auth.bindTempAuthKey"}
     assert not client.conn.closed and not wrong.conn.closed
+
+
+def test_invoke_after_msg_waits_for_later_messages_in_a_chain() -> None:
+    """m1 waits for m3, m2 for m1; m3 comes last: all three run, in the order m3, m1, m2."""
+    c = cluster()
+    client = Client(c, 2)
+    key, salt = installed_key(c, 2)
+    client.use_key(key, salt, session_id=77)
+    assert client.invoke(F.help.GetConfig()).this_dc == 2  # initConnection done by the session
+    base = (int(NOW * 2**32) & ~3) + (1 << 20)
+    m1, m2, m3 = base, base + 4, base + 8
+    messages = [
+        (m1, F.InvokeAfterMsg(msg_id=m3, query=F.help.GetNearestDc())),
+        (m2, F.InvokeAfterMsg(msg_id=m1, query=F.help.GetCdnConfig())),
+        (m3, F.help.GetConfig()),
+    ]
+    for seq, (msg_id, request) in enumerate(messages):
+        client.send_payload(encrypted(key, salt, 77, msg_id, 2 * (seq + 10) + 1, bytes(request)))
+    assert c.counters.executions("help.getNearestDc") == 1
+    assert c.counters.executions("help.getCdnConfig") == 1
+    assert c.counters.executions("help.getConfig") == 2
+    assert not client.conn.closed and c.get_timer() is None
