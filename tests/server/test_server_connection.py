@@ -340,3 +340,32 @@ def test_invoke_after_msg_waits_for_later_messages_in_a_chain() -> None:
     assert c.counters.executions("help.getCdnConfig") == 1
     assert c.counters.executions("help.getConfig") == 2
     assert not client.conn.closed and c.get_timer() is None
+
+
+class RawRequest:
+    """Any bytes as a request (what a client of another layer, or a broken one, may send)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
+@pytest.mark.parametrize(("request_bytes", "expected"), [
+    (struct.pack("<I", 0x12345678), RPCError(400, "INPUT_METHOD_INVALID")),
+    (bytes(F.messages.GetDialogFilters()), RPCError(400, "METHOD_NOT_SUPPORTED")),
+    (bytes(F.help.GetNearestDc())[:4] + b"\0" * 4, RPCError(400, "INPUT_FETCH_FAIL")),
+    (bytes(F.users.GetUsers(id=[T.InputUserSelf()]))[:8], RPCError(400, "INPUT_FETCH_FAIL")),
+    (bytes(T.InputUserSelf()), RPCError(400, "INPUT_METHOD_INVALID")),
+])
+def test_unknown_and_undecodable_requests_get_clean_errors(request_bytes: bytes,
+                                                           expected: RPCError) -> None:
+    c = cluster()
+    client = Client(c, 2)
+    key, salt = installed_key(c, 2)
+    client.use_key(key, salt)
+    assert client.invoke(F.help.GetConfig()).this_dc == 2
+    assert client.invoke(RawRequest(request_bytes)) == expected
+    assert client.invoke(F.help.GetNearestDc()).this_dc == 2
+    assert not client.conn.closed
