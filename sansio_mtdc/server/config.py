@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from ..crypto.dh import TELEGRAM_DH_PRIME
 from ..crypto.rsa import RSAPrivateKey, reference_cluster_key
 from ..errors import UsageError
+from ..session.config import ServerLimits
 from ..tl.api import LAYER
 from ..transport.packets import DEFAULT_MAX_PACKET
 
 __all__ = [
     "DEFAULT_FIRST_PORT",
     "MAX_DCS",
+    "NO_GZIP",
     "TEST_DC_OFFSET",
     "ClusterConfig",
     "DcAddress",
@@ -33,6 +35,9 @@ TEST_DC_OFFSET = 10000
 #: DC ``n`` of :func:`loopback_addresses` listens on ``DEFAULT_FIRST_PORT + n`` by default.
 DEFAULT_FIRST_PORT = 44300
 _MAX_CDN_DC_ID = 2**31 - 1
+#: answers are not gzipped unless bigger than this: the only big answers are file parts, which
+#: do not compress, and trying costs more than serving them
+NO_GZIP = 1 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,9 @@ class ClusterConfig:
     * ``dh_prime`` / ``g``: the handshake's Diffie-Hellman group.
     * ``max_packet``: the largest transport payload accepted.
     * ``upload_max_parts``: the ``upload_max_fileparts_default`` of the cluster.
+    * ``session_limits``: the bounds of every MTProto session (default: the session layer's,
+      but answers are never gzipped, see :data:`NO_GZIP`; lower ``gzip_min_size`` to test a
+      client's gzip path).
     """
 
     dc_count: int = 5
@@ -129,6 +137,8 @@ class ClusterConfig:
     g: int = 3
     max_packet: int = DEFAULT_MAX_PACKET
     upload_max_parts: int = 4000
+    session_limits: ServerLimits = field(default_factory=lambda: ServerLimits(
+        gzip_min_size=NO_GZIP))
 
     def __post_init__(self) -> None:
         if type(self.dc_count) is not int or not 1 <= self.dc_count <= MAX_DCS:
@@ -174,6 +184,8 @@ class ClusterConfig:
             raise UsageError("max_packet is an int of at least 1024")
         if type(self.g) is not int or self.g < 2 or type(self.dh_prime) is not int:
             raise UsageError("g and dh_prime are ints")
+        if not isinstance(self.session_limits, ServerLimits):
+            raise UsageError("session_limits is a ServerLimits")
 
     @property
     def dc_ids(self) -> range:

@@ -243,7 +243,8 @@ class SessionRouter:
         if slot is None:
             self._make_room(conn.dc_id, record.id)
             session = ServerSession(record.auth_key, session_id, salts=record.salt,
-                                    random=self.state.random, now=now)
+                                    random=self.state.random, now=now,
+                                    limits=self.state.config.session_limits)
             slot = SessionSlot(self, conn.dc_id, record, session_id, session)
             dc.sessions[slot.key] = slot
         slot.use(conn, now)

@@ -369,3 +369,19 @@ def test_unknown_and_undecodable_requests_get_clean_errors(request_bytes: bytes,
     assert client.invoke(RawRequest(request_bytes)) == expected
     assert client.invoke(F.help.GetNearestDc()).this_dc == 2
     assert not client.conn.closed
+
+
+@pytest.mark.parametrize("gzip_min_size", [None, 256])
+def test_answers_are_gzipped_only_when_asked(gzip_min_size: int | None) -> None:
+    from sansio_mtdc.session import ServerLimits
+
+    limits = {} if gzip_min_size is None else {
+        "session_limits": ServerLimits(gzip_min_size=gzip_min_size)}
+    c = cluster(**limits)
+    client = Client(c, 2)
+    key, salt = installed_key(c, 2)
+    client.use_key(key, salt)
+    assert client.invoke(F.help.GetConfig()).this_dc == 2
+    gzip_packed = struct.pack("<I", 0x3072CFA1)
+    gzipped = any(gzip_packed in key.decrypt(p, 8) for p in client.encrypted)
+    assert gzipped == (gzip_min_size is not None)

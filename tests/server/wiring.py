@@ -92,6 +92,7 @@ class Client:
         self.transport_errors: list[int] = []
         self.quick_acks: list[int] = []
         self.plain: list[bytes] = []
+        self.encrypted: list[bytes] = []
         self.conn: ServerConnection = self._open()
 
     def _open(self) -> ServerConnection:
@@ -141,6 +142,7 @@ class Client:
                 for answer in self.handshake.data_to_send():
                     self.send_payload(answer)
         elif self.session is not None:
+            self.encrypted.append(payload)
             self.session.receive(payload, now=self.now)
             while (event := self.session.next_event()) is not None:
                 self.events.append(event)
