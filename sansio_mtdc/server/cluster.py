@@ -24,6 +24,7 @@ from typing import Any
 from ..crypto.inputs import RandomSource
 from ..errors import RPCError, UsageError
 from ..handshake import ServerHandshake, ServerHandshakeResult
+from .clock import check_now as _check_now
 from .config import TEST_DC_OFFSET, ClusterConfig
 from .connection import CloseReason, ServerConnection
 from .counters import Counters
@@ -273,9 +274,3 @@ class Cluster:
     def _handle_timer_for(self, conn: ServerConnection, now: float) -> None:
         self._saw(now)
         self._router.handle_timer(now, conn)
-
-
-def _check_now(now: float) -> float:
-    if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
-        raise UsageError(f"now must be a finite number of seconds, not {now!r}")
-    return float(now)

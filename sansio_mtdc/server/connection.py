@@ -15,7 +15,6 @@ A connection never raises because of what its peer sent: bad bytes close it, wit
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
@@ -23,6 +22,7 @@ from ..errors import FramingError, RemoteProtocolError, UsageError
 from ..handshake import HandshakeRejected, ServerHandshake, ServerHandshakeResult
 from ..transport import QuickAckRequest, TransportErrorCode, detect_codec
 from ..transport.codec import Codec
+from .clock import check_now as _check_now
 from .faults import Direction, DropRule
 
 if TYPE_CHECKING:
@@ -319,10 +319,3 @@ class ServerConnection:
                       reason: str | None = None) -> None:
         """Close for ``error`` (found by a session, say)."""
         self._close(CloseReason(kind, reason or (_tag(error) if error else kind), error))
-
-
-def _check_now(now: float) -> float:
-    if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
-        raise UsageError(f"now must be a finite number of seconds, not {now!r}")
-    return float(now)
-

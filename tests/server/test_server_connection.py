@@ -228,9 +228,10 @@ def test_usage_errors() -> None:
     conn = c.connect(1, now=NOW)
     with pytest.raises(UsageError):
         conn.receive_data("text", now=NOW)  # type: ignore[arg-type]
-    with pytest.raises(UsageError):
-        conn.receive_data(b"x", now=float("nan"))
-    assert not conn.closed
+    for bad_now in (float("nan"), -1.0, 2.0**31, True):
+        with pytest.raises(UsageError):
+            conn.receive_data(b"\xef", now=bad_now)
+    assert not conn.closed and conn.transport is None
 
 
 def test_same_inputs_same_bytes() -> None:
