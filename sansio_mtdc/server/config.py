@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..crypto.dh import TELEGRAM_DH_PRIME
 from ..crypto.rsa import RSAPrivateKey, reference_cluster_key
+from ..dc.endpoint import Endpoint
 from ..errors import UsageError
 from ..session.config import ServerLimits
 from ..tl.api import LAYER
@@ -208,3 +209,15 @@ class ClusterConfig:
         ordinary IPv6, then media-only, then tcpo-only."""
         mine = [a for a in self.addresses if a.dc_id == dc_id]
         return sorted(mine, key=lambda a: (a.tcpo_only, a.media_only, a.ipv6))
+
+    def endpoints(self) -> list[Endpoint]:
+        """Every advertised address as the client's DC layer holds it (CDN ones with
+        ``cdn=True``): ``DcTable(config.endpoints(), keys="reference")`` is a client's table
+        of this cluster."""
+        def endpoint(a: DcAddress, cdn: bool) -> Endpoint:
+            return Endpoint(a.dc_id, a.ip_address, a.port, ipv6=a.ipv6, media_only=a.media_only,
+                            tcpo_only=a.tcpo_only, cdn=cdn, static=a.static,
+                            this_port_only=a.this_port_only, secret=a.secret)
+
+        return ([endpoint(a, False) for dc_id in self.dc_ids for a in self.options_of(dc_id)]
+                + [endpoint(a, True) for a in self.cdn_addresses])

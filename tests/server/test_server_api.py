@@ -558,3 +558,16 @@ def test_same_seed_same_cluster() -> None:
 
     assert run(1) == run(1)
     assert run(1) != run(2)
+
+
+def test_config_endpoints_make_a_client_dc_table() -> None:
+    from sansio_mtdc.dc import DcTable
+
+    config = ClusterConfig(dc_count=2, addresses=(
+        DcAddress(1, "127.0.0.1", 1001), DcAddress(1, "::1", 1001),
+        DcAddress(1, "127.0.0.1", 2001, media_only=True), DcAddress(2, "127.0.0.1", 1002)),
+        cdn_addresses=(DcAddress(201, "127.0.0.2", 443),))
+    table = DcTable(config.endpoints(), keys="reference")
+    assert table.dc_ids() == [1, 2] and table.dc_ids(cdn=True) == [201]
+    assert [(e.host, e.ipv6, e.media_only) for e in table.endpoints(1)] == [
+        ("127.0.0.1", False, False), ("::1", True, False), ("127.0.0.1", False, True)]
