@@ -885,8 +885,14 @@ class ClientSession:
                 self._events.append(SaltChanged(self._salt))
             code = 48
         elif code in (16, 17):
-            offset = self._clock.correct(msg_id, now)
-            self._events.append(ClockCorrected(offset))
+            # The notification's own msg_id is the server's time.  Believe it only when it
+            # moves our clock the way the code says: a packet that was merely late also gets
+            # 16, and correcting from a late notification would set the clock back.
+            offset = self._clock.time_of(msg_id) - now
+            change = offset - self._clock.offset
+            if (change > 0) if code == 16 else (change < 0):
+                self._clock.offset = offset
+                self._events.append(ClockCorrected(offset))
         if code in (16, 17, 20, 48):
             for req in affected:
                 self._resend(req, code)
