@@ -8,8 +8,9 @@ Four kinds of input, picked by the first byte:
    handshake's later steps);
 2. a complete valid handshake (replayed against a cluster seeded as when it was recorded),
    then raw bytes;
-3. arbitrary message bodies, each sent in a valid encrypted envelope with an installed auth
-   key, so that they reach the MTProto session and the API.
+3. message bodies (valid requests, damaged a little, or arbitrary bytes), each sent in a
+   valid encrypted envelope with an installed auth key, so that they reach the MTProto
+   session and the API.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ with atheris.instrument_imports():
     from sansio_mtdc.crypto.mtproto2 import AuthKey
     from sansio_mtdc.handshake import ClientHandshake, pack_plain
     from sansio_mtdc.server import Cluster, ClusterConfig, KeyRecord
-    from sansio_mtdc.tl import mtproto
+    from sansio_mtdc.tl import api, mtproto
     from sansio_mtdc.transport import Intermediate
 
 NOW = 1_700_000_000.0
@@ -68,6 +69,36 @@ REQ_PQ = (Intermediate.HEADER + Intermediate("client").encode(pack_plain(
     MSG_ID, bytes(mtproto.functions.ReqPqMulti(nonce=bytes(range(16)))))))
 
 
+def _templates() -> list[bytes]:
+    """Valid request bodies, which the fuzzer then damages: they reach the handlers."""
+    f, t = api.functions, api.types
+    location = t.InputDocumentFileLocation(id=1, access_hash=2, file_reference=b"r" * 20,
+                                           thumb_size="")
+    init = f.InitConnection(api_id=1, device_model="d", system_version="s", app_version="a",
+                            system_lang_code="en", lang_pack="", lang_code="en",
+                            query=f.help.GetConfig())
+    requests = [
+        f.InvokeWithLayer(layer=229, query=init), f.help.GetConfig(), f.help.GetNearestDc(),
+        f.auth.SendCode(phone_number="9996621234", api_id=1, api_hash="h",
+                        settings=t.CodeSettings()),
+        f.auth.SignIn(phone_number="9996621234", phone_code_hash="00", phone_code="22222"),
+        f.auth.ExportAuthorization(dc_id=3), f.auth.ImportAuthorization(id=1, bytes=b"b"),
+        f.users.GetUsers(id=[t.InputUserSelf()]), f.updates.GetState(),
+        f.upload.SaveFilePart(file_id=1, file_part=0, bytes=b"p" * 8),
+        f.upload.GetFile(location=location, offset=0, limit=4096),
+        f.messages.UploadMedia(peer=t.InputPeerSelf(), media=t.InputMediaUploadedDocument(
+            file=t.InputFile(id=1, parts=1, name="n", md5_checksum=""), mime_type="m",
+            attributes=[])),
+        f.InvokeAfterMsg(msg_id=MSG_ID + 4, query=f.help.GetConfig()),
+        f.InvokeAfterMsgs(msg_ids=[MSG_ID + 8, MSG_ID + 12], query=f.updates.GetState()),
+        mtproto.functions.Ping(ping_id=5),
+    ]
+    return [bytes(r) for r in requests]
+
+
+TEMPLATES = _templates()
+
+
 def feed(conn: object, data: bytes, chunk: int) -> None:
     for start in range(0, len(data), chunk):
         conn.receive_data(data[start:start + chunk], now=NOW)  # type: ignore[attr-defined]
@@ -80,7 +111,14 @@ def encrypted_messages(fdp: atheris.FuzzedDataProvider) -> bytes:
     msg_id = MSG_ID
     while fdp.remaining_bytes() > 0:
         seqno = fdp.ConsumeIntInRange(0, 7)
-        body = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 300))
+        pick = fdp.ConsumeIntInRange(0, len(TEMPLATES))
+        if pick < len(TEMPLATES):
+            damaged = bytearray(TEMPLATES[pick])
+            for _ in range(fdp.ConsumeIntInRange(0, 3)):
+                damaged[fdp.ConsumeIntInRange(0, len(damaged) - 1)] ^= fdp.ConsumeInt(1) & 0xFF
+            body = bytes(damaged[:fdp.ConsumeIntInRange(4, len(damaged))])
+        else:
+            body = fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 300))
         body += bytes(-len(body) & 3)
         msg_id += 4 * fdp.ConsumeIntInRange(1, 1 << 16)
         plaintext = struct.pack("<qqqii", SALT, SESSION_ID, msg_id, seqno, len(body)) + body
