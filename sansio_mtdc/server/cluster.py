@@ -96,8 +96,9 @@ class Cluster:
         return self._router.next_deadline()
 
     def handle_timer(self, now: float) -> None:
-        """Release what is due: delayed answers, expired invokeAfterMsg waits.  Whatever it
-        produces is in the ``data_to_send()`` of the connections it concerns."""
+        """Release what is due: delayed answers, invokeAfterMsg waits that ran out, sessions
+        whose ping_delay_disconnect ran out (their connection closes).  Whatever it produces
+        is in the ``data_to_send()`` of the connections it concerns."""
         now = _check_now(now)
         self._saw(now)
         self._router.handle_timer(now)

@@ -386,3 +386,18 @@ def test_answers_are_gzipped_only_when_asked(gzip_min_size: int | None) -> None:
     gzip_packed = struct.pack("<I", 0x3072CFA1)
     gzipped = any(gzip_packed in key.decrypt(p, 8) for p in client.encrypted)
     assert gzipped == (gzip_min_size is not None)
+
+
+def test_ping_delay_disconnect_closes_the_connection_when_it_runs_out() -> None:
+    c = cluster()
+    client = Client(c, 2)
+    key, salt = installed_key(c, 2)
+    ping = mtproto.functions.PingDelayDisconnect(ping_id=9, disconnect_delay=10)
+    client.send_payload(encrypted(key, salt, 55, int(NOW * 2**32) & ~3, 1, bytes(ping)))
+    assert c.get_timer() == NOW + 10 and client.conn.get_timer() == NOW + 10
+    client.conn.handle_timer(NOW + 9)
+    assert not client.conn.closed
+    c.handle_timer(NOW + 10)
+    reason = client.conn.close_reason
+    assert reason is not None and (reason.kind, reason.reason) == ("protocol", "ping_timeout")
+    assert c.get_timer() is None
