@@ -73,6 +73,9 @@ class ServerConnection:
     """A connection to DC ``dc_id`` (``media``: a media-only address was used).
 
     Made by :meth:`Cluster.connect`; ``id`` numbers the connections of a cluster from 1.
+    An adapter uses :meth:`receive_data`, :meth:`data_to_send`, :attr:`closed` /
+    :attr:`close_reason`, :meth:`connection_lost`, :meth:`close` and the timer pair; the
+    sending and attaching methods below them are the cluster's sessions' plumbing.
     """
 
     def __init__(self, cluster: Cluster, dc_id: int, *, conn_id: int, now: float,
