@@ -19,6 +19,7 @@ SECTIONS: dict[str, str] = {
     "crypto": "crypto",
     "tl": "tl",
     "transport": "transport",
+    "session": "session",
     "handshake": "handshake",
 }
 

@@ -32,13 +32,14 @@ every other case a request is executed at most once.
 from __future__ import annotations
 
 import struct
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterable
+from functools import partial
 from typing import Any
 
 from ..crypto.mtproto2 import AuthKey
 from ..errors import RemoteProtocolError, SecurityError, TLDecodeError, UsageError
-from ..tl.decoding import decode
+from ..tl.decoding import decode, read_all
 from ..tl.objects import TLFunction
 from . import wire
 from .config import InitConnectionParams, SessionLimits
@@ -86,11 +87,14 @@ _ENVELOPE_PACK = _ENVELOPE.pack
 _ENVELOPE_UNPACK = _ENVELOPE.unpack_from
 _U32 = struct.Struct("<I").unpack_from
 _Q_AT_4 = struct.Struct("<4xq").unpack_from
+_Q_AT_36 = struct.Struct("<36xq").unpack_from
 _AFTER_MSG = struct.Struct("<Iq").pack
 _PING_PACK = struct.Struct("<Iqi").pack
 _DROP_PACK = struct.Struct("<Iq").pack
 _STATE_INFO = struct.Struct("<Iq").pack
 _INV_SCALE = 1.0 / (1 << 32)
+#: service answers (msgs_state_info) waiting for data_to_send, at most
+_MAX_SERVICE = 1024
 _INT64 = range(-(1 << 63), 1 << 63)
 _NO_GZIP = frozenset({0xB304A621, 0xDE7B673D})  # upload.saveFilePart, upload.saveBigFilePart
 _REFUSED = wire.NOT_CONTENT_RELATED | {wire.MSGS_STATE_REQ, wire.MSG_RESEND_REQ,
@@ -108,12 +112,12 @@ class _Request:
                  "unsure")
 
     def __init__(self, token: object, payload: bytes, read: Callable[[bytes], object],
-                 kind: int, api: bool, after: _Request | None) -> None:
+                 kind: int, after: _Request | None) -> None:
         self.token = token
         self.payload = payload
         self.read = read
         self.kind = kind
-        self.api = api
+        self.api = True  # an API call: the first of a connection carries initConnection
         self.after = after
         self.compress = False
         self.head = 0
@@ -233,6 +237,9 @@ class ClientSession:
         self._key = auth_key
         self._random = random
         self._limits = limits
+        self._window_past = limits.time_window_past
+        self._window_future = limits.time_window_future
+        self._max_pending_acks = limits.max_pending_acks
         self._clock = MsgIdClock(time_offset)
         self._init_prefix = init.prefix() if init is not None else None
         self._salt = salt
@@ -248,7 +255,7 @@ class ClientSession:
         self._by_msg_id: dict[int, _Request] = {}
         self._unconfirmed: list[_Request] = []
         self._again: list[_Request] = []
-        self._ended: OrderedDict[Hashable, _Request] = OrderedDict()
+        self._ended: RecentMap[Hashable, _Request] = RecentMap(2 * limits.ended_memory)
         self._state_checks: dict[int, list[_Request]] = {}
         # service messages to send: (body, requests asked about or None)
         self._service: list[tuple[bytes, list[_Request] | None]] = []
@@ -257,7 +264,7 @@ class ClientSession:
         self._acks_since = 0.0
         # memories
         self._received = RecentIds(limits.dedup_window)
-        self._sent_ids: RecentMap[tuple[int, ...] | None] = RecentMap(limits.sent_window)
+        self._sent_ids: RecentMap[int, tuple[int, ...] | None] = RecentMap(2 * limits.sent_window)
         self._future_salts: list[tuple[int, int, int]] = []
         self._seqno_failures = 0
         # keep-alive
@@ -265,6 +272,8 @@ class ClientSession:
         self._next_ping: float | None = None
         self._ping_deadline: float | None = None
         self._events: deque[SessionEvent] = deque()
+        self._pad_pool = b""
+        self._pad_used = 0
         #: why packets were dropped, counted by reason (for tests and diagnostics)
         self.dropped: Counter[str] = Counter()
         self._handlers: dict[int, Callable[[int, int, bytes, float], None]] = {
@@ -336,34 +345,34 @@ class ClientSession:
                 raise UsageError(f"after={after!r} is not hashable") from None
             if dependency is None:
                 raise UsageError(f"after={after!r} names no request of this session")
-        if not hasattr(request, "__bytes__"):
+        try:
+            payload = request.__bytes__()  # type: ignore[attr-defined]
+        except AttributeError:
             raise UsageError(f"a request must be a TL function or have __bytes__, not "
-                             f"{type(request).__name__}")
-        payload = bytes(request)
-        if len(payload) < 4:
-            raise UsageError("a serialized request is at least a constructor number")
+                             f"{type(request).__name__}") from None
+        size = len(payload)
+        if size < 4 or payload.__class__ is not bytes:
+            if not isinstance(payload, bytes) or size < 4:
+                raise UsageError("a serialized request is bytes, at least a constructor number")
+            payload = bytes(payload)
         number = _U32(payload, 0)[0]
         if number in _REFUSED:
-            raise UsageError(f"constructor {number:#010x} is a service message the session "
-                             "sends itself")
+            raise UsageError(f"constructor {number:#010x} is a service message the "
+                             "session sends itself")
         limits = self._limits
         if len(self._by_token) >= limits.max_pending:
             self._events.append(Failed(token, LimitExceeded("pending requests",
                                                             limits.max_pending)))
             return
-        if len(payload) > limits.max_message_bytes:
+        if size > limits.max_message_bytes:
             self._events.append(Failed(token, LimitExceeded("message bytes",
                                                             limits.max_message_bytes)))
             return
-        read = request.read_result if isinstance(request, TLFunction) else decode
-        req = _Request(token, payload, read, _USER, number not in wire.MTPROTO_FUNCTIONS,
-                       dependency)
-        req.compress = number not in _NO_GZIP and len(payload) >= limits.gzip_min_size
-        if req.api and number in (wire.INVOKE_AFTER_MSG, wire.INVOKE_AFTER_MSGS):
-            req.head = wire.query_header_length(payload)
-        if req.api and _U32(payload, req.head)[0] in (wire.INVOKE_WITH_LAYER,
-                                                      wire.INIT_CONNECTION):
-            req.api = False  # the caller wrapped it already
+        req = _Request(token, payload, _decoder_for(request), _USER, dependency)
+        if number in _SPECIAL:
+            _classify(req, number)
+        elif size >= limits.gzip_min_size and number not in _NO_GZIP:
+            req.compress = True
         self._by_token[token] = req
         self._queue.append(req)
 
@@ -390,8 +399,8 @@ class ClientSession:
         msg_id = req.msg_id
         self._end(req, Failed(token, RequestCancelled()))
         if reached and msg_id is not None:
-            drop = _Request(None, _DROP_PACK(wire.RPC_DROP_ANSWER, msg_id), decode, _DROP,
-                            False, None)
+            drop = _Request(None, _DROP_PACK(wire.RPC_DROP_ANSWER, msg_id), decode, _DROP, None)
+            drop.api = False
             self._queue.append(drop)
         return True
 
@@ -450,14 +459,46 @@ class ClientSession:
                 and not self._resend_wanted):
             req = queue[0]
             if req.state == _QUEUED and req.after is None:
+                # the common case: one request alone, as fast as it can go
                 queue.popleft()
-                body = self._build(req)
-                msg_id, seqno = self._next_ids(now, True)
-                self._sent(req, msg_id, seqno, body, now)
-                packet = self._packet(msg_id, seqno, body)
+                if req.compress or (req.api and self._need_init) or req.init_wrapped:
+                    body = self._build(req)
+                else:
+                    body = req.payload
+                msg_id = self._clock.next(now)
+                if msg_id in self._sent_ids:
+                    msg_id, seqno = self._next_ids(now, True)
+                else:
+                    seqno = self._seq * 2 + 1
+                    self._seq += 1
+                if req.msg_id is None and req.kind == _USER:
+                    req.msg_id = msg_id
+                    req.seqno = seqno
+                    req.body = body
+                    req.state = _SENT
+                    self._by_msg_id[msg_id] = req
+                else:
+                    self._sent(req, msg_id, seqno, body, now)
                 self._sent_ids.put(msg_id, None)
-                return [packet]
+                plaintext = _ENVELOPE_PACK(self._salt, self._session_id, msg_id, seqno,
+                                           len(body)) + body
+                return [self._key.encrypt(
+                    plaintext, self._padding(12 + (-(len(plaintext) + 12) & 15)), 0)]
         return self._flush(now)
+
+    def _padding(self, size: int) -> bytes:
+        """Random padding, cut from a pool drawn 4 KiB at a time (one call to ``random`` per
+        few hundred messages instead of one per message)."""
+        start = self._pad_used
+        end = start + size
+        pool = self._pad_pool
+        if end > len(pool):
+            pool = self._pad_pool = self._random(4096)
+            if len(pool) != 4096:
+                raise UsageError("random(4096) must return 4096 bytes")
+            start, end = 0, size
+        self._pad_used = end
+        return pool[start:end]
 
     def _flush(self, now: float) -> list[bytes]:
         packer = _Packer(self, now)
@@ -569,8 +610,7 @@ class ClientSession:
 
     def _packet(self, msg_id: int, seqno: int, body: bytes) -> bytes:
         plaintext = _ENVELOPE_PACK(self._salt, self._session_id, msg_id, seqno, len(body)) + body
-        padding = self._random(12 + (-(len(plaintext) + 12) & 15))
-        return self._key.encrypt(plaintext, padding, 0)
+        return self._key.encrypt(plaintext, self._padding(12 + (-(len(plaintext) + 12) & 15)), 0)
 
     def _sort_unconfirmed(self, now: float) -> None:
         """After a reconnect: young requests go again with their msg_id, old ones are asked
@@ -602,7 +642,8 @@ class ClientSession:
             self._end(self._ping, None)
         body = _PING_PACK(wire.PING_DELAY_DISCONNECT, self._random_long(),
                           self._limits.ping_disconnect_delay)
-        ping = _Request(None, body, decode, _PING, False, None)
+        ping = _Request(None, body, decode, _PING, None)
+        ping.api = False
         self._ping = ping
         self._queue.append(ping)
         interval = self._limits.ping_interval
@@ -666,6 +707,53 @@ class ClientSession:
                                                   check="length"))
             return
         _salt, session_id, msg_id, seqno, length = _ENVELOPE_UNPACK(plain, 0)
+        if (session_id != self._session_id or not msg_id & 1 or length < 0 or length & 3
+                or not 12 <= size - 32 - length <= 1024):
+            self._bad_envelope(session_id, msg_id, length, size)
+            return
+        self._ping_deadline = None
+        sent_at = msg_id * _INV_SCALE - self._clock.offset
+        if not now - self._window_past <= sent_at <= now + self._window_future:
+            self._outside_window(msg_id, seqno, plain[32:32 + length], now)
+            return
+        status = self._received.add(msg_id)
+        if status:
+            self._repeat(msg_id, seqno, status, now)
+            return
+        head = plain[32:36]
+        if head == _RPC_RESULT_ID and length >= 16:
+            # the common case, an answer: no body copy, the result is cut out once
+            req = self._by_msg_id.get(_Q_AT_36(plain, 0)[0])
+            if req is not None and req.kind == _USER:
+                result = plain[44:32 + length]
+                if result[:4] not in _RESULT_WRAPPERS:
+                    if seqno & 1:
+                        acks = self._acks
+                        if not acks:
+                            self._acks_since = now
+                        acks.append(msg_id)
+                        if len(acks) > self._max_pending_acks:
+                            acks.popleft()
+                            self.dropped["ack_overflow"] += 1
+                    self._seqno_failures = 0
+                    try:
+                        value = req.read(result)
+                    except Exception as exc:  # the request's own decoder: fails it alone
+                        self._end(req, Failed(req.token, ResultUndecodable(exc, result)))
+                    else:
+                        self._end(req, Answer(req.token, value))
+                    return
+        body = plain[32:32 + length]
+        try:
+            if head == _CONTAINER_ID:
+                self._on_container(msg_id, body, now)
+            else:
+                self._handle(msg_id, seqno, body, now)
+        except RemoteProtocolError as exc:
+            self._connection_failed(exc)
+
+    def _bad_envelope(self, session_id: int, msg_id: int, length: int, size: int) -> None:
+        """The checks of the internal header, in the order the security guidelines list."""
         if session_id != self._session_id:
             if session_id in self._old_session_ids:
                 self.dropped["old_session"] += 1
@@ -673,33 +761,12 @@ class ClientSession:
                 self._connection_failed(SecurityError("a message for another session",
                                                       check="session_id"))
             return
-        if length < 0 or length & 3 or not 12 <= size - 32 - length <= 1024:
-            try:
-                wire.check_body_length(length, size)
-            except SecurityError as exc:
-                self._connection_failed(exc)
-            return
-        if not msg_id & 1:
-            self._connection_failed(SecurityError("a server msg_id must be odd", check="msg_id"))
-            return
-        self._ping_deadline = None
-        body = plain[32:32 + length]
-        limits = self._limits
-        sent_at = msg_id * _INV_SCALE - self._clock.offset
-        if not now - limits.time_window_past <= sent_at <= now + limits.time_window_future:
-            self._outside_window(msg_id, seqno, body, now)
-            return
-        status = self._received.add(msg_id)
-        if status != NEW:
-            self._repeat(msg_id, seqno, status, now)
-            return
         try:
-            if body[:4] == _CONTAINER_ID:
-                self._on_container(msg_id, body, now)
-            else:
-                self._handle(msg_id, seqno, body, now)
-        except RemoteProtocolError as exc:
+            wire.check_body_length(length, size)
+        except SecurityError as exc:
             self._connection_failed(exc)
+            return
+        self._connection_failed(SecurityError("a server msg_id must be odd", check="msg_id"))
 
     def _repeat(self, msg_id: int, seqno: int, status: int, now: float) -> None:
         if status == DUPLICATE:
@@ -809,10 +876,7 @@ class ClientSession:
         if req.kind == _USER:
             token = req.token
             del self._by_token[token]
-            ended = self._ended
-            ended[token] = req
-            if len(ended) > self._limits.ended_memory:
-                ended.popitem(last=False)
+            self._ended.put(token, req)
             req.payload = req.body = b""
         elif req is self._ping:
             self._ping = None
@@ -1005,6 +1069,9 @@ class ClientSession:
     def _answer_state(self, msg_id: int, ids: Iterable[int]) -> None:
         from ..tl.codec import pack_bytes
 
+        if len(self._service) >= _MAX_SERVICE:
+            self.dropped["service_overflow"] += 1  # the server asks faster than we send
+            return
         info = bytes(self._state_of(i) for i in ids)
         self._service.append((_STATE_INFO(wire.MSGS_STATE_INFO, msg_id) + pack_bytes(info),
                               None))
@@ -1042,6 +1109,8 @@ class ClientSession:
         answer_id = info.answer_msg_id
         if answer_id in self._received:
             self._ack(answer_id, now)  # we have it: the server only needs to hear so
+        elif len(self._resend_wanted) >= wire.MAX_IDS_PER_MESSAGE:
+            self.dropped["resend_wanted_overflow"] += 1
         elif answer_id not in self._resend_wanted:
             self._resend_wanted.append(answer_id)
 
@@ -1117,6 +1186,9 @@ class ClientSession:
 
 _GZIP_ID = struct.pack("<I", wire.GZIP_PACKED)
 _RPC_ERROR_ID = struct.pack("<I", wire.RPC_ERROR)
+_RPC_RESULT_ID = struct.pack("<I", wire.RPC_RESULT)
+#: results the fast path leaves to the general one
+_RESULT_WRAPPERS = frozenset({_GZIP_ID, _RPC_ERROR_ID})
 _BAD_MSG_ID = struct.pack("<I", wire.BAD_MSG_NOTIFICATION)
 _BAD_SALT_ID = struct.pack("<I", wire.BAD_SERVER_SALT)
 _DETAILED_ID = struct.pack("<I", wire.MSG_DETAILED_INFO)
@@ -1124,6 +1196,46 @@ _DETAILED_ID = struct.pack("<I", wire.MSG_DETAILED_INFO)
 
 def _msg_id_of(req: _Request) -> int:
     return req.msg_id or 0
+
+
+_WRAPPERS = frozenset({wire.INVOKE_AFTER_MSG, wire.INVOKE_AFTER_MSGS, wire.INVOKE_WITH_LAYER,
+                       wire.INIT_CONNECTION})
+#: constructors that need a closer look when invoked
+_SPECIAL = _REFUSED | _WRAPPERS | wire.MTPROTO_FUNCTIONS
+
+
+def _classify(req: _Request, number: int) -> None:
+    """What a request starting with ``number`` (one of ``_SPECIAL``) needs."""
+    payload = req.payload
+    if number in wire.MTPROTO_FUNCTIONS:
+        req.api = False  # service functions are never wrapped
+        return
+    if number in (wire.INVOKE_AFTER_MSG, wire.INVOKE_AFTER_MSGS):
+        req.head = wire.query_header_length(payload)
+    if len(payload) >= req.head + 4 and _U32(payload, req.head)[0] in (
+            wire.INVOKE_WITH_LAYER, wire.INIT_CONNECTION):
+        req.api = False  # the caller wrapped it already
+
+
+_decoders: dict[type, Callable[[bytes], object]] = {}
+
+
+def _decoder_for(request: object) -> Callable[[bytes], object]:
+    """How the result of ``request`` is decoded: its class's result reader, straight (what
+    ``read_result`` does, without its per-call overhead), the wrapped query's for generic
+    wrappers, a boxed decode for foreign objects."""
+    cls = type(request)
+    found = _decoders.get(cls)
+    if found is not None:
+        return found
+    if not isinstance(request, TLFunction):
+        return decode
+    function_class = type(request)
+    if function_class._TL_QUERY_ATTR is not None:
+        return request.read_result
+    reader = function_class._TL_RESULT_READER
+    found = decode if reader is None else partial(read_all, reader)
+    return _decoders.setdefault(cls, found)
 
 
 def _check_int64(value: object, what: str) -> None:

@@ -3,7 +3,7 @@ notification about one of them can be believed)."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Hashable
 from heapq import heappop, heappush
 from typing import Generic, TypeVar
 
@@ -16,6 +16,7 @@ NEW = 0
 DUPLICATE = 1
 TOO_OLD = 2
 
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
@@ -83,36 +84,39 @@ class RecentIds:
         self._floor = -1 << 64
 
 
-class RecentMap(Generic[V]):
-    """The last ``size`` keys put, with a value each; the oldest put is forgotten first."""
+class RecentMap(Generic[K, V]):
+    """A bounded memory of keys put, with a value each: at least the last ``size // 2`` and at
+    most ``size`` are kept.  It works in two generations, so that a put costs one dict store:
+    when the new generation is full it becomes the old one and the old one is dropped."""
 
-    __slots__ = ("_items", "_order", "_size")
+    __slots__ = ("_half", "_new", "_old")
 
     def __init__(self, size: int) -> None:
-        if size < 1:
+        if size < 2:
             raise UsageError(f"a memory of {size} items")
-        self._size = size
-        self._items: dict[int, V] = {}
-        self._order: deque[int] = deque()
+        self._half = size // 2
+        self._new: dict[K, V] = {}
+        self._old: dict[K, V] = {}
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._new) + sum(1 for key in self._old if key not in self._new)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._items
+        return key in self._new or key in self._old
 
-    def get(self, key: int) -> V | None:
-        return self._items.get(key)
+    def get(self, key: K) -> V | None:
+        found = self._new.get(key)
+        if found is None:
+            found = self._old.get(key)
+        return found
 
-    def put(self, key: int, value: V) -> None:
-        items = self._items
-        if key not in items:
-            order = self._order
-            order.append(key)
-            if len(order) > self._size:
-                items.pop(order.popleft(), None)
-        items[key] = value
+    def put(self, key: K, value: V) -> None:
+        new = self._new
+        new[key] = value
+        if len(new) >= self._half:
+            self._old = new
+            self._new = {}
 
     def clear(self) -> None:
-        self._items.clear()
-        self._order.clear()
+        self._new = {}
+        self._old = {}

@@ -246,9 +246,10 @@ class ServerSession:
         if is_container:
             self._on_container(msg_id, seqno, body, now)
             return
-        if self._check_seqno(msg_id, seqno, body, now):
-            self._announce(msg_id, now)
-            self._message(msg_id, seqno, body, now, top=True)
+        start = len(self._outbox)
+        if self._check_seqno(msg_id, seqno, body, now) and self._message(
+                msg_id, seqno, body, now, top=True):
+            self._announce(msg_id, now, start)
 
     def _time_code(self, msg_id: int, now: float) -> int:
         sent = msg_id / _SCALE
@@ -285,10 +286,8 @@ class ServerSession:
         self._container_ids.add(container_id)
         self._remember_seqno(container_id, seqno)
         received = self._received
-        fresh = [item.msg_id for item in items if item.msg_id not in received
-                 and not item.msg_id & 3]
-        if fresh:
-            self._announce(min(fresh), now)
+        start = len(self._outbox)
+        accepted = []
         for msg_id, inner_seqno, inner in items:
             if msg_id & 3:
                 self._notify(msg_id, inner_seqno, 18, now)
@@ -296,21 +295,23 @@ class ServerSession:
                 self._repeat(msg_id, inner_seqno, now)
             elif msg_id / _SCALE > now + self._limits.time_window_future:
                 self._notify(msg_id, inner_seqno, 17, now)
-            elif self._check_seqno(msg_id, inner_seqno, inner, now):
-                self._message(msg_id, inner_seqno, inner, now, top=False)
+            elif self._check_seqno(msg_id, inner_seqno, inner, now) and self._message(
+                    msg_id, inner_seqno, inner, now, top=False):
+                accepted.append(msg_id)
+        if accepted:
+            self._announce(min(accepted), now, start)
 
-    def _announce(self, msg_id: int, now: float) -> None:
-        """new_session_created for the first message of the session, and again for any new
-        message below it (mtproto/service_messages.txt)."""
+    def _announce(self, msg_id: int, now: float, position: int) -> None:
+        """new_session_created for the first message the session takes, and again for any
+        later one below it (mtproto/service_messages.txt); it goes before what answered the
+        packet (``position`` in the outbox)."""
         first = self._first_msg_id
         if first is None or msg_id < first:
-            if msg_id in self._received:
-                return
             self._first_msg_id = msg_id
             unique_id = int.from_bytes(self._random(8), "little", signed=True)
             body = _NEW_SESSION(wire.NEW_SESSION_CREATED, msg_id, unique_id,
                                 self._salts.current(now))
-            self._send_content(body, now, answer=False, req_msg_id=None)
+            self._send_content(body, now, answer=False, req_msg_id=None, position=position)
 
     def _kind(self, body: bytes) -> int:
         """The constructor that decides content-relatedness (inside gzip_packed, if any)."""
@@ -359,22 +360,21 @@ class ServerSession:
         if len(self._seqnos) > self._limits.dedup_window:
             del self._seqnos[0]
 
-    def _message(self, msg_id: int, seqno: int, body: bytes, now: float, *, top: bool) -> None:
-        status = self._received.add(msg_id)
+    def _message(self, msg_id: int, seqno: int, body: bytes, now: float, *, top: bool
+                 ) -> bool:
+        """Handle one message; True when it was taken (new, and not too old)."""
+        status = self._received.check(msg_id)
         if status == DUPLICATE:
             self._repeat(msg_id, seqno, now)
-            return
-        if status != NEW:
+            return False
+        if status != NEW or (not top and msg_id / _SCALE < now - self._limits.time_window_past):
+            # below what we remember, or a message that waited too long inside a container:
+            # we cannot tell whether we had it
             self.dropped["msg_id_too_old"] += 1
             if seqno & 1:
                 self._notify(msg_id, seqno, 20, now)
-            return
-        if not top and msg_id / _SCALE < now - self._limits.time_window_past:
-            # a message that waited too long inside a container, and is not one we know
-            self.dropped["msg_id_too_old"] += 1
-            if seqno & 1:
-                self._notify(msg_id, seqno, 20, now)
-            return
+            return False
+        self._received.add(msg_id)
         self._remember_seqno(msg_id, seqno)
         number = wire.constructor_of(body)
         if number == wire.GZIP_PACKED:
@@ -383,18 +383,19 @@ class ServerSession:
                 number = wire.constructor_of(body)
             except TLDecodeError:
                 self._request_error(msg_id, RPCError(400, "INPUT_FETCH_FAIL"), now, seqno)
-                return
+                return True
         handler = self._SERVICE_HANDLERS.get(number)
         if handler is not None:
             try:
                 handler(self, msg_id, seqno, body, now)
             except TLDecodeError:
                 self.dropped["bad_service_message"] += 1
-            return
+            return True
         if not seqno & 1:
             self.dropped["not_content"] += 1
-            return
+            return True
         self._request(msg_id, body, now)
+        return True
 
     def _repeat(self, msg_id: int, seqno: int, now: float) -> None:
         """A message seen before: the answer again, never a second execution."""
@@ -510,11 +511,14 @@ class ServerSession:
         return self._send_content(body, now, answer=False, req_msg_id=None).msg_id
 
     def _send_content(self, body: bytes, now: float, *, answer: bool,
-                      req_msg_id: int | None) -> _Outgoing:
+                      req_msg_id: int | None, position: int | None = None) -> _Outgoing:
         msg_id = self._clock.next(now, answer=answer)
         seqno = self._seq * 2 + 1
         self._seq += 1
-        self._outbox.append((msg_id, seqno, body))
+        if position is None:
+            self._outbox.append((msg_id, seqno, body))
+        else:
+            self._outbox.insert(position, (msg_id, seqno, body))
         outgoing = _Outgoing(msg_id, seqno, body, req_msg_id)
         unacked = self._unacked
         unacked[msg_id] = outgoing
