@@ -740,6 +740,16 @@ class ClientSession:
                         value = req.read(result)
                     except Exception as exc:  # the request's own decoder: fails it alone
                         self._end(req, Failed(req.token, ResultUndecodable(exc, result)))
+                        return
+                    if req.old_ids is None and req.state == _SENT:
+                        # _end, for the plain case of a request sent once
+                        req.state = _ENDED
+                        del self._by_msg_id[req.msg_id]  # type: ignore[arg-type]
+                        token = req.token
+                        del self._by_token[token]
+                        self._ended.put(token, req)
+                        req.payload = req.body = b""
+                        self._events.append(Answer(token, value))
                     else:
                         self._end(req, Answer(req.token, value))
                     return
