@@ -214,8 +214,16 @@ class ClientSession:
 
     The caller reports the connection (:meth:`connection_made`, :meth:`connection_lost`), feeds
     each transport payload to :meth:`receive`, sends what :meth:`data_to_send` returns after
-    every call, reads :meth:`next_event` until None, and calls :meth:`handle_timer` at
-    :meth:`get_timer`.
+    every call, reads :meth:`next_event` until None (any call may have added events), and calls
+    :meth:`handle_timer` at :meth:`get_timer`.  On :class:`ConnectionFailed` it closes the
+    connection (the session ignores input until ``connection_lost`` and ``connection_made``).
+
+    Each invoked request ends exactly once, with :class:`Answer` or :class:`Failed`
+    (:class:`~sansio_mtdc.errors.RPCError`, or a session error: :class:`RequestCancelled`,
+    :class:`TooManyResends`, :class:`MessageRejected`, :class:`ResultUndecodable`,
+    :class:`LimitExceeded`, :class:`ChainBroken`).  ``salt``, ``time_offset`` and
+    ``session_id`` are what to persist (:class:`SaltChanged` and :class:`ClockCorrected` say
+    when they change).
     """
 
     def __init__(self, auth_key: AuthKey, *, salt: int, time_offset: float = 0.0,
@@ -445,7 +453,9 @@ class ClientSession:
     # --- output --------------------------------------------------------------------------------
 
     def data_to_send(self, *, now: float) -> list[bytes]:
-        """Encrypted payloads to hand to the transport, in order."""
+        """Encrypted payloads to hand to the transport, in order: containers where there is
+        more than one message, acknowledgements riding along (or alone once due).  A request
+        chained after one that ended unsent ends here (:class:`ChainBroken`)."""
         if not self._connected or self._failed:
             return []
         if self._future_salts:
