@@ -107,10 +107,20 @@ class ServerSession:
     """``ServerSession(auth_key, session_id, *, salts, random, now, limits=ServerLimits())``.
 
     ``salts`` is a :class:`SaltSchedule` (or one int salt, accepted forever); ``random(n)``
-    gives n random bytes.  The cluster calls :meth:`connection_made` whenever a new connection
-    starts carrying the session (unacknowledged answers are sent again on it),
-    :meth:`receive` / :meth:`receive_plaintext` for each packet, drains :meth:`next_event`
-    and sends :meth:`data_to_send`.
+    gives n random bytes; ``now`` is when the session is made (:attr:`created`).  The cluster
+    calls :meth:`connection_made` whenever a new connection starts carrying the session
+    (unacknowledged answers are sent again on it), :meth:`receive` /
+    :meth:`receive_plaintext` for each packet, drains :meth:`next_event`, answers each
+    :class:`IncomingRequest` with :meth:`reply`, sends :meth:`data_to_send`, and calls
+    :meth:`handle_timer` at :meth:`get_timer`.
+
+    The session answers the service messages itself (ping, ping_delay_disconnect,
+    get_future_salts, rpc_drop_answer, msgs_state_req, msg_resend_req, msgs_ack) and requests
+    it cannot decode (``rpc_error 400 INPUT_METHOD_INVALID / INPUT_CONSTRUCTOR_INVALID /
+    INPUT_FETCH_FAIL``).  destroy_session and destroy_auth_key come out as
+    :class:`IncomingRequest` like API calls: other sessions and the keys are the cluster's.
+    :class:`ConnectionFailed` means "close the connection": a packet that failed a security
+    check, or the client's ping_delay_disconnect ran out (:class:`PingTimeout`).
     """
 
     def __init__(self, auth_key: AuthKey, session_id: int, *, salts: SaltSchedule | int,
@@ -123,6 +133,9 @@ class ServerSession:
             salts = SaltSchedule.fixed(salts)
         if not isinstance(salts, SaltSchedule):
             raise UsageError("salts must be a SaltSchedule or an int")
+        if isinstance(session_id, bool) or not isinstance(session_id, int) or not (
+                -(1 << 63) <= session_id < 1 << 63):
+            raise UsageError(f"session_id must be a signed 64-bit int, not {session_id!r}")
         if limits is None:
             limits = ServerLimits()
         self._key = auth_key
@@ -160,6 +173,11 @@ class ServerSession:
     def auth_key(self) -> AuthKey:
         return self._key
 
+    @property
+    def created(self) -> float:
+        """When the session was made (the ``now`` given to the constructor)."""
+        return self._created
+
     def executing(self) -> int:
         """Requests handed out and not yet replied to."""
         return len(self._executing)
@@ -179,6 +197,7 @@ class ServerSession:
                        if o.msg_id not in waiting]
 
     def connection_lost(self, *, now: float) -> None:
+        """The connection is gone; what is queued waits for the next one."""
         self._disconnect_at = None
 
     def get_timer(self) -> float | None:
