@@ -10,6 +10,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..crypto.rsa import KeyRegistry
     from ..dc.endpoint import Endpoint, IPv6Policy
+    from ..session.config import SessionLimits
 
 __all__ = ["ClientConfig", "Limits", "TransportName"]
 
@@ -73,7 +74,12 @@ class Limits:
 class ClientConfig:
     """The application's identity (``api_id``/``api_hash`` and the initConnection strings), where
     to start (``dc``, ``test_mode``, or a custom ``endpoints`` table with its ``rsa_keys``), how to
-    talk (``transport``, ``obfuscated``, ``ipv6``) and the :class:`Limits`."""
+    talk (``transport``, ``obfuscated``, ``ipv6``) and the :class:`Limits`.
+
+    ``follow_nearest_dc``: on a new state, help.getNearestDc rides the first request's container
+    and its answer becomes the home DC until the server ties the user to one (a *_MIGRATE, a
+    login step, a sign-in).  ``session_limits`` bounds each MTProto session (the session
+    layer's defaults when None)."""
 
     api_id: int
     api_hash: str
@@ -93,6 +99,7 @@ class ClientConfig:
     lang_code: str = "en"
     layer: int | None = None
     limits: Limits = field(default_factory=Limits)
+    session_limits: SessionLimits | None = None
 
     def __post_init__(self) -> None:
         if type(self.api_id) is not int or self.api_id <= 0:
@@ -110,3 +117,12 @@ class ClientConfig:
             raise UsageError(f"ipv6 is 'never', 'allow' or 'prefer', not {self.ipv6!r}")
         if self.endpoints is not None and not self.endpoints:
             raise UsageError("endpoints, when given, lists at least one address")
+        if not isinstance(self.limits, Limits):
+            raise UsageError("limits is a Limits")
+        if self.session_limits is not None:
+            from ..session.config import SessionLimits
+
+            if not isinstance(self.session_limits, SessionLimits):
+                raise UsageError("session_limits is a SessionLimits or None")
+        if self.layer is not None and (type(self.layer) is not int or self.layer <= 0):
+            raise UsageError(f"layer is a positive int or None, not {self.layer!r}")

@@ -1,0 +1,74 @@
+"""What the client holds for one DC: its auth key, where its authorization stands, its salt,
+its connections, and the calls that wait for any of these.
+
+Every link of a DC shares the one key; only one of them runs the handshake (:attr:`DcRecord.
+handshake_link`) while the others wait.  The authorization lifecycle is the DC layer's
+:class:`~sansio_mtdc.dc.authorization.DcAuthorization`; the record adds what the transfer needs
+beside it: the export's answer and the import call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..dc.authorization import AUTHORIZED, KEY_READY, NO_KEY, DcAuthorization
+
+if TYPE_CHECKING:
+    from ..crypto.mtproto2 import AuthKey
+    from .call import Call
+    from .link import Link
+
+__all__ = ["DcRecord"]
+
+
+class DcRecord:
+    """DC ``dc_id``: ``key`` and ``auth`` (its :class:`DcAuthorization`), ``salt``, ``main``
+    link and ``media`` links, ``waiting`` calls (in order), the ``handshake_link``, the
+    transfer's ``exported`` answer, ``import_call`` and ``exports_left`` (AUTH_BYTES_INVALID
+    retries), and ``epoch``, counting the authorizations imported (so that a report about an
+    older one is recognised as stale)."""
+
+    __slots__ = ("auth", "dc_id", "epoch", "exported", "exports_left", "handshake_link",
+                 "import_call", "key", "main", "media", "salt", "waiting")
+
+    def __init__(self, dc_id: int, *, key: AuthKey | None = None, authorized: bool = False,
+                 salt: int = 0) -> None:
+        self.dc_id = dc_id
+        self.key = key
+        state = AUTHORIZED if authorized and key is not None else (
+            KEY_READY if key is not None else NO_KEY)
+        self.auth = DcAuthorization(dc_id, state)
+        self.salt = salt
+        self.main: Link | None = None
+        self.media: list[Link] = []
+        self.waiting: list[Call] = []
+        self.handshake_link: Link | None = None
+        self.exported: object | None = None
+        self.import_call: Call | None = None
+        self.exports_left = 0
+        self.epoch = 0
+
+    def __repr__(self) -> str:
+        return (f"<DcRecord {self.dc_id} {self.auth.state} links={len(self.links())} "
+                f"waiting={len(self.waiting)}>")
+
+    def links(self) -> list[Link]:
+        """Every link of the DC, the main one first."""
+        return ([self.main] if self.main is not None else []) + self.media
+
+    def remove_link(self, link: Link) -> None:
+        if self.main is link:
+            self.main = None
+        elif link in self.media:
+            self.media.remove(link)
+        if self.handshake_link is link:
+            self.handshake_link = None
+
+    @property
+    def authorized(self) -> bool:
+        return self.auth.is_authorized
+
+    @property
+    def worth_keeping(self) -> bool:
+        """Whether the DC is worth a line in the saved state."""
+        return self.key is not None
