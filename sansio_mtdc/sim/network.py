@@ -61,10 +61,11 @@ class Hop:
 class _Conn:
     """One simulated TCP connection: the client's ``conn_id`` and the cluster's end."""
 
-    __slots__ = ("client_open", "conn_id", "dc_id", "last_down", "last_up", "latency",
-                 "server", "server_gone", "up")
+    __slots__ = ("client_open", "conn_id", "dc_id", "generation", "last_down", "last_up",
+                 "latency", "server", "server_gone", "up")
 
-    def __init__(self, conn_id: int, dc_id: int, latency: float) -> None:
+    def __init__(self, generation: int, conn_id: int, dc_id: int, latency: float) -> None:
+        self.generation = generation  # which client (conn_ids are per client)
         self.conn_id = conn_id
         self.dc_id = dc_id
         self.latency = latency
@@ -80,7 +81,8 @@ class SimNetwork:
     """``SimNetwork(cluster, latency=0.05, dc_latency=None, start=DEFAULT_START)``.
 
     ``latency`` is the one-way delay in seconds (``dc_latency`` overrides it per DC).  Read
-    :attr:`now`, :attr:`events` (every client event, in order), :attr:`log`; inject faults with
+    :attr:`now`, :attr:`events` (every event of the client last run, in order), :attr:`log`,
+    :attr:`packets` (sent by each side); inject faults with
     :meth:`cut`, :meth:`split`, :meth:`delay`, :meth:`refuse`, :meth:`unreachable`.
     """
 
@@ -100,7 +102,8 @@ class SimNetwork:
         self._unreachable: set[tuple[str, int]] = set()
         self._queue: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
-        self._conns: dict[int, _Conn] = {}
+        self._conns: dict[tuple[int, int], _Conn] = {}
+        self._generation = 0
         self._client: Client | None = None
         self._ended: dict[int, Result | Failed] = {}
         self._addresses: dict[tuple[str, int], tuple[int, bool]] = {
@@ -153,7 +156,12 @@ class SimNetwork:
     def run(self, client: Client, *, until: Callable[[], bool] | None = None,
             max_time: float = 600.0) -> bool:
         """Run until ``until()`` is true (True is returned), nothing is left to happen, or
-        ``max_time`` virtual seconds passed (False)."""
+        ``max_time`` virtual seconds passed (False).  Running another client than last time
+        starts :attr:`events` afresh (request ids are per client)."""
+        if client is not self._client:
+            self.events = []
+            self._ended = {}
+            self._generation += 1
         self._client = client
         deadline = self.now + max_time
         self._pump_client()
@@ -243,8 +251,8 @@ class SimNetwork:
                 when += 2 * latency
                 continue
             dc_id, media = target
-            conn = _Conn(action.conn_id, dc_id, latency)
-            self._conns[action.conn_id] = conn
+            conn = _Conn(self._generation, action.conn_id, dc_id, latency)
+            self._conns[self._generation, action.conn_id] = conn
             self._note(when, "connect", conn, 0)
 
             def accept(conn: _Conn = conn, media: bool = media) -> None:
@@ -252,7 +260,7 @@ class SimNetwork:
                     conn.server = self.cluster.connect(conn.dc_id, now=self.now, media=media)
 
             def made(conn: _Conn = conn, endpoint: Endpoint = endpoint) -> None:
-                if conn.up and conn.client_open:
+                if conn.up and conn.client_open and self._mine(conn):
                     assert self._client is not None
                     self._client.connection_made(conn.conn_id, now=self.now, address=endpoint)
 
@@ -260,16 +268,16 @@ class SimNetwork:
             self._at(when + 2 * latency, made)
             return
 
-        def failed(conn_id: int = action.conn_id, tried: tuple[Endpoint, ...] = tuple(tried)
-                   ) -> None:
-            assert self._client is not None
-            self._client.connection_failed(conn_id, now=self.now, failed=tried)
+        def failed(conn_id: int = action.conn_id, tried: tuple[Endpoint, ...] = tuple(tried),
+                   generation: int = self._generation) -> None:
+            if self._client is not None and generation == self._generation:
+                self._client.connection_failed(conn_id, now=self.now, failed=tried)
 
         self.log.append(Hop(self.now, "connect failed", action.conn_id, action.dc_id))
         self._at(when, failed)
 
     def _client_send(self, action: Send) -> None:
-        conn = self._conns.get(action.conn_id)
+        conn = self._conns.get((self._generation, action.conn_id))
         if conn is None or not conn.up or not conn.client_open:
             return
         self.packets["client"] += 1
@@ -288,7 +296,7 @@ class SimNetwork:
             self._at(when, partial(self._to_server, conn, piece))
 
     def _client_close(self, action: Close) -> None:
-        conn = self._conns.get(action.conn_id)
+        conn = self._conns.get((self._generation, action.conn_id))
         if conn is None:
             return
         conn.client_open = False
@@ -298,7 +306,7 @@ class SimNetwork:
         def lost(conn: _Conn = conn) -> None:
             if conn.server is not None:
                 conn.server.connection_lost(now=self.now)
-            self._conns.pop(conn.conn_id, None)
+            self._conns.pop((conn.generation, conn.conn_id), None)
 
         self._at(when, lost)
 
@@ -337,16 +345,20 @@ class SimNetwork:
             when = max(self.now + conn.latency, conn.last_down)
             self._at(when, partial(self._lost, conn, reason))
 
+    def _mine(self, conn: _Conn) -> bool:
+        """Whether ``conn`` belongs to the client being run."""
+        return self._client is not None and conn.generation == self._generation
+
     def _to_client(self, conn: _Conn, data: bytes) -> None:
-        if not conn.up or not conn.client_open:
+        if not conn.up or not conn.client_open or not self._mine(conn):
             return
         assert self._client is not None
         self._client.receive_data(conn.conn_id, data, now=self.now)
 
     def _lost(self, conn: _Conn, reason: str) -> None:
         conn.up = False
-        self._conns.pop(conn.conn_id, None)
-        if conn.client_open:
+        self._conns.pop((conn.generation, conn.conn_id), None)
+        if conn.client_open and self._mine(conn):
             assert self._client is not None
             self._client.connection_lost(conn.conn_id, now=self.now, error=reason)
 
@@ -360,8 +372,8 @@ class SimNetwork:
                 conn.server.connection_lost(now=self.now)
 
         def client_lost(conn: _Conn = conn) -> None:
-            self._conns.pop(conn.conn_id, None)
-            if conn.client_open:
+            self._conns.pop((conn.generation, conn.conn_id), None)
+            if conn.client_open and self._mine(conn):
                 assert self._client is not None
                 self._client.connection_lost(conn.conn_id, now=self.now, error="cut")
 
