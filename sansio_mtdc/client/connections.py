@@ -92,10 +92,10 @@ class Connections(ClientCore):
         conn_id = self._next_conn
         self._next_conn += 1
         self._conns[conn_id] = link
-        link.connecting(conn_id)
+        offered = tuple(candidates)
+        link.connecting(conn_id, offered)
         transport = f"obfuscated2/{config.transport}" if config.obfuscated else config.transport
-        self._actions.put(Connect(conn_id, link.dc_id, link.purpose, tuple(candidates),
-                                  transport))
+        self._actions.put(Connect(conn_id, link.dc_id, link.purpose, offered, transport))
         self._report(link)
 
     def _report(self, link: Link, reason: str | None = None) -> None:
@@ -134,6 +134,11 @@ class Connections(ClientCore):
 
     def _on_open(self, link: Link, address: Endpoint | None) -> None:
         if address is not None:
+            # the adapter tries the candidates in order: those before the one that answered
+            # did not
+            if address in link.candidates:
+                for failed in link.candidates[:link.candidates.index(address)]:
+                    self._table.report_failure(failed, now=self._now)
             self._table.report_success(address)
         link.opened(self._codec_for(link, address), now=self._now)
         record = self._record(link.dc_id)
@@ -302,9 +307,11 @@ class Connections(ClientCore):
             self._key_lost(record)
         elif code == -444:
             self._dc_refused(record)
+        elif code == -429:
+            self._close_link(link, "transport flood (-429)", failure=True,
+                             at_least=self._limits.reconnect_base)
         else:
-            what = {-404: "the server refused the handshake",
-                    -429: "too many connections (transport flood)"}.get(code, "transport error")
+            what = "the server refused the handshake" if code == -404 else "transport error"
             self._close_link(link, f"{what} ({code})", failure=True)
 
     def _key_lost(self, record: DcRecord) -> None:
@@ -366,14 +373,17 @@ class Connections(ClientCore):
             link.lost(now=self._now)
             self._report(link, reason)
 
-    def _close_link(self, link: Link, reason: str, *, failure: bool) -> None:
+    def _close_link(self, link: Link, reason: str, *, failure: bool,
+                    at_least: float = 0.0) -> None:
         """Close ``link``'s connection because of ``reason`` and decide when to reopen it."""
         if link.phase in (OPEN, CONNECTING):
             self._actions.put(Close(link.conn_id, reason))
-        self._link_down(link, reason, failure=failure)
+        self._link_down(link, reason, failure=failure, at_least=at_least)
 
-    def _link_down(self, link: Link, reason: str, *, failure: bool) -> None:
-        """``link`` lost its connection (or never got one)."""
+    def _link_down(self, link: Link, reason: str, *, failure: bool,
+                   at_least: float = 0.0) -> None:
+        """``link`` lost its connection (or never got one); it reconnects no sooner than
+        ``at_least`` seconds from now."""
         record = self._record(link.dc_id)
         self._conns.pop(link.conn_id, None)
         link.lost(now=self._now)
@@ -391,8 +401,8 @@ class Connections(ClientCore):
             self._give_up(link, reason)
             return
         if self._has_work(record, link):
-            delay = reconnect_delay(link.failures, self._limits.reconnect_base,
-                                    self._limits.reconnect_cap)
+            delay = max(at_least, reconnect_delay(link.failures, self._limits.reconnect_base,
+                                                  self._limits.reconnect_cap))
             if delay <= 0:
                 self._open(link)
             else:

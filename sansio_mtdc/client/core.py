@@ -83,8 +83,9 @@ class ClientCore:
     __slots__ = ("_actions", "_calls", "_closed", "_config", "_config_call", "_conns",
                  "_dirty", "_dirty_records", "_events", "_former_home", "_home", "_init",
                  "_limits", "_next_conn", "_next_internal", "_next_rid", "_next_token", "_now",
-                 "_random", "_records", "_seq", "_session_limits", "_settled", "_table",
-                 "_time_offset", "_timers", "_user_id", "_user_pending", "_want_nearest")
+                 "_random", "_records", "_seq", "_session_limits", "_settled", "_suggested",
+                 "_table", "_time_offset", "_timers", "_user_id", "_user_pending",
+                 "_want_nearest")
 
     _config: ClientConfig
     _limits: Limits
@@ -108,6 +109,7 @@ class ClientCore:
         self._closed = False
         self._config_call: Call | None = None
         self._want_nearest = False
+        self._suggested: int | None = None
         self._next_rid = 1
         self._next_internal = -1
         self._next_token = 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
-from ..dc.endpoint import Purpose
+from ..dc.endpoint import Endpoint, Purpose
 
 if TYPE_CHECKING:
     from ..handshake.client import ClientHandshake
@@ -48,10 +48,11 @@ class Link:
     * ``failures``: connection attempts in a row that brought nothing; ``retry_at``: when the
       next attempt is due; ``progress``: the current connection brought a valid packet.
     * ``idle_since``: when the last call left it (None while it carries calls).
+    * ``candidates``: the addresses offered in the pending Connect, in order.
     """
 
-    __slots__ = ("_header", "calls", "codec", "conn_id", "dc_id", "failures", "handshake",
-                 "idle_since", "phase", "progress", "purpose", "retry_at", "session")
+    __slots__ = ("_header", "calls", "candidates", "codec", "conn_id", "dc_id", "failures",
+                 "handshake", "idle_since", "phase", "progress", "purpose", "retry_at", "session")
 
     def __init__(self, dc_id: int, purpose: Purpose) -> None:
         self.dc_id = dc_id
@@ -67,6 +68,7 @@ class Link:
         self.retry_at: float | None = None
         self.progress = False
         self.idle_since: float | None = None
+        self.candidates: tuple[Endpoint, ...] = ()
 
     def __repr__(self) -> str:
         return (f"<Link {self.conn_id} DC {self.dc_id} {self.purpose} {self.state}, "
@@ -94,8 +96,9 @@ class Link:
 
     # --- the connection ------------------------------------------------------------------
 
-    def connecting(self, conn_id: int) -> None:
+    def connecting(self, conn_id: int, candidates: tuple[Endpoint, ...]) -> None:
         self.conn_id = conn_id
+        self.candidates = candidates
         self.phase = CONNECTING
         self.retry_at = None
         self.progress = False
@@ -103,6 +106,7 @@ class Link:
     def opened(self, codec: Codec, *, now: float) -> None:
         """The TCP connection is up; ``codec`` frames it (its header is sent first)."""
         self.phase = OPEN
+        self.candidates = ()
         self.codec = codec
         self._header = codec.header()
         if self.session is not None:
@@ -114,6 +118,7 @@ class Link:
         if self.session is not None:
             self.session.connection_lost(now=now)
         self.phase = IDLE
+        self.candidates = ()
         self.codec = None
         self._header = b""
         self.handshake = None

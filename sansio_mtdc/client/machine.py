@@ -387,6 +387,9 @@ class Client(Connections, Transfers, Outcomes, Dispatch):
     def _finish(self) -> None:
         """End of an input: let everything settle, write what is due, report the state."""
         self._settle()
+        if self._suggested is not None:
+            self._follow_nearest()
+            self._settle()
         self._flush()
         if self._dirty:
             self._dirty = False

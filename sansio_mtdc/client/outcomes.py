@@ -109,7 +109,7 @@ class Outcomes(ClientCore):
         self._dirty = True  # the addresses, or at least the config's expiry
 
     def _apply_nearest(self, value: Any) -> None:
-        """help.getNearestDc's answer moves the home DC while nothing ties the user to one."""
+        """Keep help.getNearestDc's suggestion; :meth:`_follow_nearest` decides when."""
         from ..errors import UsageError
 
         try:
@@ -117,9 +117,27 @@ class Outcomes(ClientCore):
         except UsageError:
             return
         nearest = value.nearest_dc
-        if (not self._settled and self._config.follow_nearest_dc and nearest != self._home
-                and self._table.knows(nearest)):
-            self._set_home(nearest, "nearest_dc")
+        if self._config.follow_nearest_dc and self._table.knows(nearest):
+            self._suggested = nearest
+
+    def _follow_nearest(self) -> None:
+        """The suggested nearest DC becomes home once no request of the caller is on its way
+        to the current home (its answer may tie the user to it: a login step, a redirect),
+        unless something already did."""
+        suggested = self._suggested
+        if suggested is None:
+            return
+        if self._settled or suggested == self._home:
+            self._suggested = None
+            return
+        home = self._records.get(self._home)
+        if home is not None and (
+                any(call.kind == USER for call in home.waiting)
+                or any(call.kind == USER for link in home.links()
+                       for call in link.calls.values())):
+            return
+        self._suggested = None
+        self._set_home(suggested, "nearest_dc", settle=False)
 
     # --- errors --------------------------------------------------------------------------------
 

@@ -140,6 +140,19 @@ class SimNetwork:
         self.faults.append(fault)
         return fault
 
+    def transport_error(self, code: int, *, dc_id: int | None = None) -> int:
+        """Make the server end of every open connection (to ``dc_id``, or any) send the
+        transport error ``code`` (-404, -429, -444) now; returns how many did."""
+        count = 0
+        for conn in list(self._conns.values()):
+            server = conn.server
+            if (server is not None and not server.closed and conn.up
+                    and (dc_id is None or conn.dc_id == dc_id)):
+                server.send_error(code)
+                self._pump_server(conn)
+                count += 1
+        return count
+
     def refuse(self, dc_id: int, refused: bool = True) -> None:
         """Make DC ``dc_id`` refuse new connections (the cluster's knob)."""
         self.cluster.refuse_connections(dc_id, refused)
