@@ -118,7 +118,9 @@ class _DcProtocol(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         peer = transport.get_extra_info("peername")
-        self._peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        if peer:
+            host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
+            self._peer = f"{host}:{peer[1]}"
         self._conn = self._running.cluster.connect(self._dc_id, now=time.time())
         self._running._opened(self)
         log.info("DC %d: connection %d from %s opened", self._dc_id, self._conn.id, self._peer)
