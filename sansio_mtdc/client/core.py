@@ -144,9 +144,14 @@ class ClientCore:
         return call
 
     def _enqueue(self, call: Call) -> None:
-        """Put ``call`` in line for its DC (the home DC, when it follows home)."""
-        if call.follow_home:
+        """Put ``call`` in line for its DC (the home DC, when it follows home).
+
+        A call that follows home and finds it moved (by another call's redirect, a sign-in,
+        the nearest DC) starts a new history: the DCs it visited were about the old home, and
+        a redirect back there is no loop.  Its redirect budget still counts."""
+        if call.follow_home and call.dc != self._home:
             call.dc = self._home
+            call.visited.clear()
         if not self._table.knows(call.dc):
             from .errors import UnknownDcError
 
