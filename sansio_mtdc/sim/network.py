@@ -149,8 +149,8 @@ class SimNetwork:
             if (server is not None and not server.closed and conn.up
                     and (dc_id is None or conn.dc_id == dc_id)):
                 server.send_error(code)
-                self._pump_server(conn)
                 count += 1
+        self.pump_servers()
         return count
 
     def refuse(self, dc_id: int, refused: bool = True) -> None:
@@ -177,6 +177,7 @@ class SimNetwork:
             self._generation += 1
         self._client = client
         deadline = self.now + max_time
+        self.pump_servers()
         self._pump_client()
         for _ in range(_MAX_STEPS):
             if until is not None and until():
@@ -226,6 +227,12 @@ class SimNetwork:
 
     def _cluster_timer(self) -> None:
         self.cluster.handle_timer(self.now)
+        self.pump_servers()
+
+    def pump_servers(self) -> None:
+        """Carry what the cluster's connections have to send (or their closing) onto the
+        network: for a test that worked the cluster directly (``ServerConnection.close()``,
+        a knob that writes).  :meth:`run` does it first thing."""
         for conn in list(self._conns.values()):
             self._pump_server(conn)
 
@@ -394,11 +401,13 @@ class SimNetwork:
         self._at(self.now + conn.latency, client_lost)
 
     def _fault_for(self, side: Side, dc_id: int) -> PacketFault | None:
-        for fault in self.faults:
-            if fault.matches(side, dc_id):
-                fault.fired_at = self.now
-                return fault
-        return None
+        """Count the packet against every rule; the one to apply (a cut before a split
+        before a delay) when several hit it."""
+        hits = [fault for fault in self.faults if fault.matches(side, dc_id)]
+        for fault in hits:
+            fault.fired_at = self.now
+        order = {"cut": 0, "split": 1, "delay": 2}
+        return min(hits, key=lambda fault: order[fault.action]) if hits else None
 
     def _note(self, when: float, what: str, conn: _Conn, size: int) -> None:
         self.log.append(Hop(when, what, conn.conn_id, conn.dc_id, size))
