@@ -27,9 +27,11 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import errno
+import functools
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections import Counter
@@ -119,8 +121,7 @@ class _DcProtocol(asyncio.Protocol):
         self._transport = transport
         peer = transport.get_extra_info("peername")
         if peer:
-            host = f"[{peer[0]}]" if ":" in peer[0] else peer[0]
-            self._peer = f"{host}:{peer[1]}"
+            self._peer = _show(peer[0], peer[1])
         self._conn = self._running.cluster.connect(self._dc_id, now=time.time())
         self._running._opened(self)
         log.info("DC %d: connection %d from %s opened", self._dc_id, self._conn.id, self._peer)
@@ -136,7 +137,7 @@ class _DcProtocol(asyncio.Protocol):
         if not self._told_transport and conn.transport is not None:
             self._told_transport = True
             via = ("" if conn.obfuscated_dc_id is None
-                   else f" (obfuscated, preamble DC {conn.obfuscated_dc_id})")
+                   else f" (preamble DC {conn.obfuscated_dc_id})")
             log.info("DC %d: connection %d speaks %s%s", self._dc_id, conn.id, conn.transport,
                      via)
         self._running._after_input()
@@ -145,8 +146,8 @@ class _DcProtocol(asyncio.Protocol):
         conn = self._conn
         assert conn is not None
         conn.connection_lost(now=time.time())
-        log.info("DC %d: connection %d from %s closed (%s)", self._dc_id, conn.id, self._peer,
-                 conn.close_reason)
+        log.info("DC %d: connection %d from %s closed (%s)%s", self._dc_id, conn.id,
+                 self._peer, conn.close_reason, f" after {exc!r}" if exc else "")
         self._running._lost(self)
         if not self.lost.done():
             self.lost.set_result(None)
@@ -196,18 +197,18 @@ class RunningCluster:
     :meth:`wake` so that timers and output follow the change at once.
     """
 
-    def __init__(self, cluster: Cluster, servers: list[asyncio.Server],
-                 addresses: dict[int, tuple[str, int]],
+    def __init__(self, cluster: Cluster, addresses: dict[int, tuple[str, int]],
                  ipv6_addresses: dict[int, tuple[str, int]]) -> None:
         self.cluster = cluster
         self.addresses = addresses
         self.ipv6_addresses = ipv6_addresses
         self.files: dict[int, StoredFile] = {}
-        self._servers = servers
+        self._servers: list[asyncio.Server] = []
         self._protocols: dict[_DcProtocol, None] = {}
         self._narrator = _Narrator(cluster)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: float | None = None
+        self._closing = False
 
     def __repr__(self) -> str:
         return f"<RunningCluster {self.addresses} with {len(self._protocols)} connections>"
@@ -267,6 +268,8 @@ class RunningCluster:
     # --- time ------------------------------------------------------------------------------
 
     def _arm_timer(self) -> None:
+        if self._closing:
+            return
         due = self.cluster.get_timer()
         if due == self._timer_due:
             return
@@ -289,6 +292,7 @@ class RunningCluster:
     # --- shutdown --------------------------------------------------------------------------
 
     async def _close(self) -> None:
+        self._closing = True
         for server in self._servers:
             server.close()
         if self._timer is not None:
@@ -316,53 +320,35 @@ def _file_name(stored: StoredFile) -> str:
     return ""
 
 
-async def _listen(running_box: list[RunningCluster], dc_id: int, host: str,
-                  port: int) -> asyncio.Server:
-    loop = asyncio.get_running_loop()
-    # the factory looks the RunningCluster up when a client arrives: it is made after binding,
-    # because the cluster's config must name the ports that were bound
-    return await loop.create_server(lambda: _DcProtocol(running_box[0], dc_id), host, port)
-
-
-def _port(server: asyncio.Server) -> int:
-    return int(server.sockets[0].getsockname()[1])
-
-
-async def _bind(running_box: list[RunningCluster], dc_ids: range, host: str, port_base: int,
-                ipv6_host: str | None) -> tuple[list[asyncio.Server], dict[int, tuple[str, int]],
-                                                dict[int, tuple[str, int]]]:
-    """One listener per DC (two with ``ipv6_host``, on the same port): ``port_base + dc_id``,
-    or free ports when ``port_base`` is 0."""
-    servers: list[asyncio.Server] = []
-    v4: dict[int, tuple[str, int]] = {}
-    v6: dict[int, tuple[str, int]] = {}
+def _bind(dc_ids: range, host: str, port_base: int,
+          ipv6_host: str | None) -> list[tuple[int, socket.socket]]:
+    """Listening sockets, one per DC (two with ``ipv6_host``, on the same port):
+    ``port_base + dc_id``, or free ports when ``port_base`` is 0.  Bound before the cluster is
+    made, because its config must name the ports."""
+    bound: list[tuple[int, socket.socket]] = []
     try:
         for dc_id in dc_ids:
             for attempt in range(_PORT_ATTEMPTS):
-                wanted = port_base + dc_id if port_base else 0
-                server = await _listen(running_box, dc_id, host, wanted)
-                port = _port(server)
+                v4 = socket.create_server((host, port_base + dc_id if port_base else 0))
                 if ipv6_host is None:
+                    bound.append((dc_id, v4))
                     break
                 try:
-                    servers.append(await _listen(running_box, dc_id, ipv6_host, port))
+                    v6 = socket.create_server((ipv6_host, v4.getsockname()[1]),
+                                              family=socket.AF_INET6)
                 except OSError as exc:
-                    server.close()
-                    await server.wait_closed()
+                    v4.close()
                     if exc.errno != errno.EADDRINUSE or port_base or \
                             attempt == _PORT_ATTEMPTS - 1:
                         raise
-                    continue  # a free IPv4 port taken on IPv6: draw another
-                v6[dc_id] = (ipv6_host, port)
+                    continue  # a free IPv4 port that is taken on IPv6: draw another
+                bound += [(dc_id, v4), (dc_id, v6)]
                 break
-            servers.append(server)
-            v4[dc_id] = (host, port)
     except BaseException:
-        for server in servers:
-            server.close()
-            await server.wait_closed()
+        for _, sock in bound:
+            sock.close()
         raise
-    return servers, v4, v6
+    return bound
 
 
 @contextlib.asynccontextmanager
@@ -383,14 +369,23 @@ async def serve_cluster(config: ClusterConfig | None = None, *, host: str = "127
         config = ClusterConfig(test_mode=True)
     if type(port_base) is not int or not 0 <= port_base <= 65535 - config.dc_count:
         raise UsageError(f"port_base is an int in 0..{65535 - config.dc_count}")
-    box: list[RunningCluster] = []
-    servers, v4, v6 = await _bind(box, config.dc_ids, host, port_base, ipv6_host)
-    advertised = [DcAddress(dc_id, *v4[dc_id]) for dc_id in config.dc_ids]
-    advertised += [DcAddress(dc_id, *v6[dc_id]) for dc_id in config.dc_ids if dc_id in v6]
-    cluster = Cluster(dataclasses.replace(config, addresses=tuple(advertised)), random=random)
-    running = RunningCluster(cluster, servers, v4, v6)
-    box.append(running)
+    bound = _bind(config.dc_ids, host, port_base, ipv6_host)
+    running: RunningCluster | None = None
     try:
+        v4: dict[int, tuple[str, int]] = {}
+        v6: dict[int, tuple[str, int]] = {}
+        for dc_id, sock in bound:
+            where, port = sock.getsockname()[:2]
+            (v6 if sock.family == socket.AF_INET6 else v4)[dc_id] = (where, port)
+        advertised = [DcAddress(dc_id, *v4[dc_id]) for dc_id in config.dc_ids]
+        advertised += [DcAddress(dc_id, *v6[dc_id]) for dc_id in config.dc_ids if dc_id in v6]
+        cluster = Cluster(dataclasses.replace(config, addresses=tuple(advertised)),
+                          random=random)
+        running = RunningCluster(cluster, v4, v6)
+        loop = asyncio.get_running_loop()
+        for dc_id, sock in bound:
+            running._servers.append(await loop.create_server(
+                functools.partial(_DcProtocol, running, dc_id), sock=sock))
         if sample_size is not None:
             for dc_id in config.dc_ids:
                 cluster.put_file(dc_id, sample_data(dc_id, sample_size),
@@ -398,13 +393,19 @@ async def serve_cluster(config: ClusterConfig | None = None, *, host: str = "127
                                  now=time.time())
                 running.files[dc_id] = cluster.files(dc_id)[-1]
         for dc_id in config.dc_ids:
-            where = " and ".join(f"{h}:{p}" for h, p in
-                                 [v4[dc_id], *([v6[dc_id]] if dc_id in v6 else [])])
-            log.info("DC %d: listening on %s", dc_id, where)
+            log.info("DC %d: listening on %s", dc_id, " and ".join(
+                _show(*a) for a in [v4[dc_id], *([v6[dc_id]] if dc_id in v6 else [])]))
         yield running
     finally:
-        await running._close()
+        if running is not None:
+            await running._close()
+        for _, sock in bound:  # those no listener took over yet
+            sock.close()
         log.info("cluster closed")
+
+
+def _show(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class ClusterThread:
