@@ -21,6 +21,8 @@ SECTIONS: dict[str, str] = {
     "transport": "transport",
     "session": "session",
     "handshake": "handshake",
+    "rtt": "rtt",
+    "memory": "memory",
 }
 
 

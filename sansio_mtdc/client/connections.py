@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from ..dc.endpoint import Endpoint, Purpose
     from ..handshake.client import HandshakeResult
     from ..session.client import ClientSession
-    from ..session.config import SessionLimits
+    from ..session.config import InitConnectionParams, SessionLimits
     from ..transport.codec import Codec
+    from .config import ClientConfig
     from .datacenter import DcRecord
 
 __all__ = ["Connections"]
@@ -153,17 +154,10 @@ class Connections(ClientCore):
 
     def _new_session(self, record: DcRecord) -> ClientSession:
         from ..session.client import ClientSession
-        from ..session.config import InitConnectionParams
 
         init = self._init
         if init is None:
-            config = self._config
-            params = {} if config.layer is None else {"layer": config.layer}
-            init = self._init = InitConnectionParams(
-                api_id=config.api_id, device_model=config.device_model,
-                system_version=config.system_version, app_version=config.app_version,
-                system_lang_code=config.system_lang_code, lang_pack=config.lang_pack,
-                lang_code=config.lang_code, **params)
+            init = self._init = _init_params(self._config)
         if self._session_limits is None:
             self._session_limits = self._config.session_limits or _default_session_limits()
         assert record.key is not None
@@ -474,6 +468,28 @@ def _tag(error: RemoteProtocolError) -> str:
 
 
 _DEFAULT_SESSION_LIMITS: list[SessionLimits] = []
+_INIT_PARAMS: dict[tuple[object, ...], InitConnectionParams] = {}
+
+
+def _init_params(config: ClientConfig) -> InitConnectionParams:
+    """The initConnection fields of ``config``: one value for every client that shares them
+    (a process with many accounts of one application)."""
+    from ..session.config import InitConnectionParams
+
+    fields = (config.api_id, config.device_model, config.system_version, config.app_version,
+              config.system_lang_code, config.lang_pack, config.lang_code, config.layer)
+    params = _INIT_PARAMS.get(fields)
+    if params is None:
+        extra = {} if config.layer is None else {"layer": config.layer}
+        params = InitConnectionParams(
+            api_id=config.api_id, device_model=config.device_model,
+            system_version=config.system_version, app_version=config.app_version,
+            system_lang_code=config.system_lang_code, lang_pack=config.lang_pack,
+            lang_code=config.lang_code, **extra)
+        if len(_INIT_PARAMS) >= 64:
+            _INIT_PARAMS.clear()
+        _INIT_PARAMS[fields] = params
+    return params
 
 
 def _default_session_limits() -> SessionLimits:

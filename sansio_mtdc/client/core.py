@@ -99,7 +99,7 @@ class ClientCore:
         self._actions: Queue[Action] = Queue()
         self._events: Queue[Event] = Queue()
         self._timers: list[tuple[float, int, int, int]] = []
-        self._dirty_records: dict[DcRecord, None] = {}
+        self._dirty_records: list[DcRecord] = []
         self._home = 0
         self._former_home: int | None = None
         self._settled = False
@@ -130,7 +130,8 @@ class ClientCore:
 
     def _touch(self, record: DcRecord) -> None:
         """``record``'s waiting calls may be able to move: dispatch it before the input ends."""
-        self._dirty_records[record] = None
+        if record not in self._dirty_records:
+            self._dirty_records.append(record)
 
     def _internal(self, kind: CallKind, request: object, name: str, *, dc: int,
                   purpose: Purpose = "main", needs_auth: bool = False,

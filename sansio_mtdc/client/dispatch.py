@@ -34,9 +34,7 @@ class Dispatch(ClientCore):
         for _ in range(_MAX_PASSES):
             moved = False
             while self._dirty_records:
-                record = next(iter(self._dirty_records))
-                del self._dirty_records[record]
-                self._dispatch(record)
+                self._dispatch(self._dirty_records.pop(0))
                 moved = True
             if self._drain_all():
                 moved = True

@@ -105,3 +105,29 @@ def test_a_new_state_follows_the_first_home() -> None:
     world.call(send_code_request(phone_of(1)))
     assert world.saved_state().home_dc == 1
     assert world.cluster.counters.connections[2] == 0
+
+
+def test_clients_can_share_one_dc_table() -> None:
+    import pytest
+
+    from sansio_mtdc.client.config import ClientConfig
+    from sansio_mtdc.dc.table import DcTable
+    from sansio_mtdc.errors import UsageError
+
+    world = World.make(seed="shared")
+    config = world.net.client_config(**world.options)
+    assert config.endpoints is not None
+    table = DcTable(config.endpoints, keys="reference")
+    first = Client(config, random=seeded("one"), table=table)
+    world.client = first
+    world.sign_in(phone_of(2))
+    assert first.table is table and table.config_date is not None
+    second = Client(config, random=seeded("two"), table=table)
+    world.client = second
+    world.call(send_code_request(phone_of(2)))
+    assert world.cluster.counters.executions("help.getConfig") == 1  # the table was fresh
+    with pytest.raises(UsageError):
+        Client(ClientConfig(api_id=1, api_hash="h", test_mode=True), random=seeded(0),
+               table=table)
+    with pytest.raises(UsageError):
+        Client(config, random=seeded(0), table="table")  # type: ignore[arg-type]
