@@ -169,7 +169,7 @@ class SimNetwork:
     def run(self, client: Client, *, until: Callable[[], bool] | None = None,
             max_time: float = 600.0) -> bool:
         """Run until ``until()`` is true (True is returned), nothing is left to happen, or
-        ``max_time`` virtual seconds passed (False).  Running another client than last time
+        ``max_time`` virtual seconds passed (False; the clock then reads the deadline).  Running another client than last time
         starts :attr:`events` afresh (request ids are per client)."""
         if client is not self._client:
             self.events = []
@@ -187,6 +187,7 @@ class SimNetwork:
                 return until is None
             at, run_step = step
             if at > deadline:
+                self.now = max(self.now, deadline)
                 return False
             if at > self.now:
                 self.now = at
