@@ -417,6 +417,7 @@ class Connections(ClientCore):
         fail with :class:`ConnectionFailedError`."""
         record = self._record(link.dc_id)
         error = ConnectionFailedError(link.dc_id, reason, link.failures)
+        record.gave_up = (link.purpose, error)
         victims = list(link.calls.values()) + [
             call for call in record.waiting
             if call.purpose == link.purpose or call.kind == IMPORT]

@@ -15,7 +15,9 @@ from ..dc.authorization import AUTHORIZED, KEY_READY, NO_KEY, DcAuthorization
 
 if TYPE_CHECKING:
     from ..crypto.mtproto2 import AuthKey
+    from ..dc.endpoint import Purpose
     from .call import Call
+    from .errors import ConnectionFailedError
     from .link import Link
 
 __all__ = ["DcRecord"]
@@ -26,10 +28,12 @@ class DcRecord:
     link and ``media`` links, ``waiting`` calls (in order), the ``handshake_link``, the
     transfer's ``exported`` answer, ``import_call`` and ``exports_left`` (AUTH_BYTES_INVALID
     retries), and ``epoch``, counting the authorizations imported (so that a report about an
-    older one is recognised as stale)."""
+    older one is recognised as stale).  ``gave_up`` holds, while the DC's line is being
+    dispatched, the purpose and error of a link that was just given up, so that the calls
+    taken out of the line for that pass fail with it too."""
 
-    __slots__ = ("auth", "dc_id", "epoch", "exported", "exports_left", "handshake_link",
-                 "import_call", "key", "main", "media", "salt", "waiting")
+    __slots__ = ("auth", "dc_id", "epoch", "exported", "exports_left", "gave_up",
+                 "handshake_link", "import_call", "key", "main", "media", "salt", "waiting")
 
     def __init__(self, dc_id: int, *, key: AuthKey | None = None, authorized: bool = False,
                  salt: int = 0) -> None:
@@ -47,6 +51,7 @@ class DcRecord:
         self.import_call: Call | None = None
         self.exports_left = 0
         self.epoch = 0
+        self.gave_up: tuple[Purpose, ConnectionFailedError] | None = None
 
     def __repr__(self) -> str:
         return (f"<DcRecord {self.dc_id} {self.auth.state} links={len(self.links())} "

@@ -45,6 +45,7 @@ class Dispatch(ClientCore):
         if not record.waiting:
             return
         pending, record.waiting = record.waiting, []
+        record.gave_up = None
         kept: list[Call] = []
         for call in pending:
             if call.rid not in self._calls or call.link is not None:
@@ -52,6 +53,7 @@ class Dispatch(ClientCore):
             if not self._place(record, call):
                 kept.append(call)
         record.waiting[:0] = kept
+        record.gave_up = None
 
     def _place(self, record: DcRecord, call: Call) -> bool:
         """Send ``call`` if it can go now; else make sure what it waits for is on its way."""
@@ -65,6 +67,10 @@ class Dispatch(ClientCore):
             return False
         link = self._pick_link(record, call.purpose)
         if link is None:
+            gave_up = record.gave_up
+            if gave_up is not None and gave_up[0] == call.purpose:
+                self._final(call, gave_up[1])  # no address to reach the DC for this purpose
+                return True
             return False
         self._send(link, call)
         return True

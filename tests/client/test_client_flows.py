@@ -23,8 +23,10 @@ from sansio_mtdc.client.events import (
     Result,
     Retrying,
 )
+from sansio_mtdc.client.machine import Client
+from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import RPCError
-from sansio_mtdc.sim.scenarios import send_code_request
+from sansio_mtdc.sim.scenarios import seeded, send_code_request
 from sansio_mtdc.tl import api
 
 from .worlds import World, file_request, phone_of, self_request, signed_in, single_ending
@@ -495,3 +497,21 @@ def test_the_config_is_refreshed_when_it_expires() -> None:
     assert world.cluster.counters.executions("help.getConfig") == 1
     world.net.run(world.client, until=lambda: False, max_time=20)
     assert world.cluster.counters.executions("help.getConfig") == 2  # on the idle main link
+
+
+def test_no_usable_address_fails_at_once() -> None:
+    world = signed_in(49, connect=False, ipv6="never")
+    world.net.refuse(2)
+    rids = [world.invoke(self_request()) for _ in range(3)]
+    world.run(*rids)
+    for rid in rids:
+        assert isinstance(failure(world, rid), ConnectionFailedError)
+    only_ipv6 = World.make(seed=50)
+    config = only_ipv6.net.client_config(
+        ipv6="never", endpoints=(Endpoint(2, "fd00::2", 443, ipv6=True),))
+    only_ipv6.client = Client(config, random=seeded(50))
+    rids = [only_ipv6.invoke(api.functions.help.GetConfig()) for _ in range(2)]
+    assert only_ipv6.run(*rids, max_time=5)
+    for rid in rids:
+        error = failure(only_ipv6, rid)
+        assert isinstance(error, ConnectionFailedError) and "no main address" in str(error)
