@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 from ..dc.endpoint import Purpose
 
 if TYPE_CHECKING:
+    from .line import Line
     from .link import Link
 
 __all__ = ["CONFIG", "EXPORT", "IMPORT", "NEAREST", "USER", "Call", "CallKind"]
@@ -38,7 +39,8 @@ class Call:
     * ``visited``: the DCs it was sent to, in order; ``redirects``, ``flood_retries``,
       ``server_retries``, ``repairs`` (authorizations repaired for it), ``wait_failures``
       (MSG_WAIT_* answers): what it has used of its budgets.
-    * ``link`` / ``token``: the connection and session token carrying it, while it is sent.
+    * ``link`` / ``token``: the connection and session token carrying it, while it is sent;
+      ``line``: the line it waits in, while it waits.
     * ``deadline`` / ``timeout``: when it times out; ``retry_at``: when a wait ends.
     * ``signed_in``: whether the user was signed in when it was last sent (a 401 then means
       "logged out", not "not yet logged in"); ``epoch``: its DC's authorization epoch then (a
@@ -48,10 +50,9 @@ class Call:
     """
 
     __slots__ = ("after_import", "dc", "deadline", "epoch", "flood_retries", "follow_home",
-                 "for_dc",
-                 "kind", "link", "name", "needs_auth", "purpose", "redirects", "repairs",
-                 "request", "retry_at", "rid", "server_retries", "signed_in", "timeout",
-                 "token", "visited", "wait_failures")
+                 "for_dc", "kind", "line", "link", "name", "needs_auth", "purpose", "redirects",
+                 "repairs", "request", "retry_at", "rid", "server_retries", "signed_in",
+                 "timeout", "token", "visited", "wait_failures")
 
     def __init__(self, rid: int, request: object, name: str | None, *, dc: int,
                  purpose: Purpose, follow_home: bool, needs_auth: bool, kind: CallKind = USER,
@@ -72,6 +73,7 @@ class Call:
         self.repairs = 0
         self.wait_failures = 0
         self.link: Link | None = None
+        self.line: Line | None = None
         self.token = 0
         self.deadline: float | None = None
         self.timeout: float | None = None

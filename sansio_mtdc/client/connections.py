@@ -55,9 +55,10 @@ class Connections(ClientCore):
             link = record.main
             if link is None:
                 link = record.main = Link(record.dc_id, "main")
+                link.idle_since = self._now
             self._wake(link)
-            return link if link.ready else None
-        ready = [link for link in record.media if link.ready]
+            return link if _has_room(link) else None
+        ready = [link for link in record.media if _has_room(link)]
         if ready:
             best = min(ready, key=lambda link: len(link.calls))
             if (len(best.calls) >= _MEDIA_PIPELINE
@@ -69,7 +70,7 @@ class Connections(ClientCore):
         for link in record.media:
             self._wake(link)
         main = record.main
-        return main if main is not None and main.ready else None
+        return main if main is not None and _has_room(main) else None
 
     def _new_media_link(self, record: DcRecord) -> Link:
         link = Link(record.dc_id, "media")
@@ -272,6 +273,9 @@ class Connections(ClientCore):
                 call.token = 0
                 if not link.calls:
                     link.idle_since = self._now
+                record = self._record(link.dc_id)
+                if record.waiting_count:
+                    self._touch(record)  # a full session may take one more
                 if isinstance(event, Answer):
                     self._answer(call, event.value, link)
                 else:
@@ -335,10 +339,10 @@ class Connections(ClientCore):
                 self._report(link, "auth key unknown to the server (-404)")
         if record.import_call is not None:
             self._calls.pop(record.import_call.rid, None)
-            if record.import_call in record.waiting:
-                record.waiting.remove(record.import_call)
+            self._unplace(record.import_call, cancel=False)
             record.import_call = None
-        record.waiting[:0] = again
+        for call in reversed(again):
+            record.line(call.purpose).put_first(call)
         if home_signed_in:
             self._logged_out(record.dc_id, None)
         self._maybe_handshake(record)
@@ -348,13 +352,15 @@ class Connections(ClientCore):
         """-444: the server says the DC id is not valid; everything bound for it fails."""
         error = ConnectionFailedError(record.dc_id, "the server says this DC is not valid "
                                                     "(transport error -444)", 1)
+        if record.handshake_link is not None and record.auth.can("handshake_failed"):
+            record.auth.handshake_failed()
         for link in record.links():
             self._shut(link, "transport error -444")
             for call in list(link.calls.values()):
                 self._final(call, error)
             record.remove_link(link)
             link.phase = CLOSED
-        for call in list(record.waiting):
+        for call in record.waiting():
             self._final(call, error)
 
     # --- a connection is gone ------------------------------------------------------------------
@@ -407,10 +413,7 @@ class Connections(ClientCore):
         self._touch(record)
 
     def _has_work(self, record: DcRecord, link: Link) -> bool:
-        if link.calls:
-            return True
-        return any(call.purpose == link.purpose or call.kind == IMPORT
-                   for call in record.waiting)
+        return bool(link.calls) or bool(record.line(link.purpose))
 
     def _give_up(self, link: Link, reason: str) -> None:
         """Stop trying ``link``: its requests, and those of its DC waiting for its purpose,
@@ -418,9 +421,8 @@ class Connections(ClientCore):
         record = self._record(link.dc_id)
         error = ConnectionFailedError(link.dc_id, reason, link.failures)
         record.gave_up = (link.purpose, error)
-        victims = list(link.calls.values()) + [
-            call for call in record.waiting
-            if call.purpose == link.purpose or call.kind == IMPORT]
+        self._touch(record)
+        victims = [*link.calls.values(), *record.line(link.purpose)]
         record.remove_link(link)
         self._conns.pop(link.conn_id, None)
         link.phase = CLOSED
@@ -461,6 +463,14 @@ class Connections(ClientCore):
                     data = link.output(now=self._now)
                     if data:
                         self._actions.put(Send(link.conn_id, data))
+
+
+def _has_room(link: Link) -> bool:
+    """Ready, and its session can take one more request (a session holds a bounded number;
+    the rest wait in the DC's line rather than fail)."""
+    session = link.session
+    return (link.phase == OPEN and session is not None
+            and len(link.calls) < session.limits.max_pending)
 
 
 def _tag(error: RemoteProtocolError) -> str:

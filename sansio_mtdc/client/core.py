@@ -159,7 +159,7 @@ class ClientCore:
             self._final(call, UnknownDcError(call.dc))
             return
         record = self._record(call.dc)
-        record.waiting.append(call)
+        record.line(call.purpose).put(call)
         self._touch(record)
 
     def _unplace(self, call: Call, *, cancel: bool = True) -> None:
@@ -174,10 +174,8 @@ class ClientCore:
                 link.idle_since = self._now
             call.link = None
             call.token = 0
-        else:
-            record = self._records.get(call.dc)
-            if record is not None and call in record.waiting:
-                record.waiting.remove(call)
+        elif call.line is not None:
+            call.line.discard(call)
         call.retry_at = None
 
     def _end(self, call: Call, event: Result | Failed | None) -> None:
@@ -237,11 +235,10 @@ class ClientCore:
         self._home = new
         self._dirty = True
         self._events.put(HomeDcChanged(old, new, reason))
-        if old_record is not None and old_record.waiting:
-            moving = [c for c in old_record.waiting if c.follow_home]
-            if moving:
-                old_record.waiting = [c for c in old_record.waiting if not c.follow_home]
-                for call in moving:
+        if old_record is not None and old_record.waiting_count:
+            for call in old_record.waiting():
+                if call.follow_home and call.line is not None:
+                    call.line.discard(call)
                     self._enqueue(call)
 
     # --- hooks the parts provide to each other -------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..dc.authorization import AUTHORIZED, KEY_READY, NO_KEY, DcAuthorization
+from .line import Line
 
 if TYPE_CHECKING:
     from ..crypto.mtproto2 import AuthKey
@@ -25,15 +26,17 @@ __all__ = ["DcRecord"]
 
 class DcRecord:
     """DC ``dc_id``: ``key`` and ``auth`` (its :class:`DcAuthorization`), ``salt``, ``main``
-    link and ``media`` links, ``waiting`` calls (in order), the ``handshake_link``, the
+    link and ``media`` links, the calls waiting for them, the ``handshake_link``, the
     transfer's ``exported`` answer, ``import_call`` and ``exports_left`` (AUTH_BYTES_INVALID
     retries), and ``epoch``, counting the authorizations imported (so that a report about an
     older one is recognised as stale).  ``gave_up`` holds, while the DC's line is being
     dispatched, the purpose and error of a link that was just given up, so that the calls
-    taken out of the line for that pass fail with it too."""
+    taken out of the line for that pass fail with it too.  Calls wait in one :class:`Line`
+    per purpose (``main_line``, ``media_line``)."""
 
     __slots__ = ("auth", "dc_id", "epoch", "exported", "exports_left", "gave_up",
-                 "handshake_link", "import_call", "key", "main", "media", "salt", "waiting")
+                 "handshake_link", "import_call", "key", "main", "main_line", "media",
+                 "media_line", "salt")
 
     def __init__(self, dc_id: int, *, key: AuthKey | None = None, authorized: bool = False,
                  salt: int = 0) -> None:
@@ -45,7 +48,8 @@ class DcRecord:
         self.salt = salt
         self.main: Link | None = None
         self.media: list[Link] = []
-        self.waiting: list[Call] = []
+        self.main_line = Line()
+        self.media_line = Line()
         self.handshake_link: Link | None = None
         self.exported: object | None = None
         self.import_call: Call | None = None
@@ -55,7 +59,19 @@ class DcRecord:
 
     def __repr__(self) -> str:
         return (f"<DcRecord {self.dc_id} {self.auth.state} links={len(self.links())} "
-                f"waiting={len(self.waiting)}>")
+                f"waiting={self.waiting_count}>")
+
+    def line(self, purpose: Purpose) -> Line:
+        """The line of calls waiting for a link of ``purpose``."""
+        return self.media_line if purpose == "media" else self.main_line
+
+    def waiting(self) -> list[Call]:
+        """Every waiting call (main line first), a snapshot."""
+        return [*self.main_line, *self.media_line]
+
+    @property
+    def waiting_count(self) -> int:
+        return len(self.main_line) + len(self.media_line)
 
     def links(self) -> list[Link]:
         """Every link of the DC, the main one first."""

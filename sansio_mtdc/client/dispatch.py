@@ -1,7 +1,9 @@
 """Which waiting call goes on which link, and when.
 
 Every change that may let calls move marks their DC (``_touch``); :meth:`Dispatch._settle`
-then places what it can, in order, until nothing moves, before the input method returns.  A
+then places what it can, in order, until nothing moves, before the input method returns.
+Calls wait in one line per DC and purpose, first come first served: a call that needs the
+transfer holds up the calls behind it in its line (on a DC being authorized nearly all do).  A
 call that needs the user's authorization on a DC that does not have it waits for the transfer
 and then leaves right behind the import (invokeAfterMsg).  The first call on a main link goes
 with help.getConfig when the DC table needs a fresh config (and, on a new state, with
@@ -42,17 +44,15 @@ class Dispatch(ClientCore):
                 return
 
     def _dispatch(self, record: DcRecord) -> None:
-        if not record.waiting:
-            return
-        pending, record.waiting = record.waiting, []
+        """Place ``record``'s waiting calls, each line in order, until one cannot go: the calls
+        behind it wait for the same link (or transfer), so a pass costs what it places."""
         record.gave_up = None
-        kept: list[Call] = []
-        for call in pending:
-            if call.rid not in self._calls or call.link is not None:
-                continue  # ended or placed meanwhile
-            if not self._place(record, call):
-                kept.append(call)
-        record.waiting[:0] = kept
+        for line in (record.main_line, record.media_line):
+            while (call := line.first()) is not None:
+                line.discard(call)
+                if not self._place(record, call):
+                    line.put_first(call)
+                    break
         record.gave_up = None
 
     def _place(self, record: DcRecord, call: Call) -> bool:

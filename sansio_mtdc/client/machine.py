@@ -204,7 +204,8 @@ class Client(Connections, Transfers, Outcomes, Dispatch):
                 self._events.put(ConnectionStateChanged(link.conn_id, link.dc_id, link.purpose,
                                                         "closed", "client closed"))
         for record in self._records.values():
-            record.waiting.clear()
+            record.main_line.clear()
+            record.media_line.clear()
         self._conns.clear()
         self._timers.clear()
         self._closed = True

@@ -132,7 +132,7 @@ class Outcomes(ClientCore):
             return
         home = self._records.get(self._home)
         if home is not None and (
-                any(call.kind == USER for call in home.waiting)
+                any(call.kind == USER for call in home.waiting())
                 or any(call.kind == USER for link in home.links()
                        for call in link.calls.values())):
             return

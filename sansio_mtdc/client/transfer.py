@@ -89,13 +89,13 @@ class Transfers(ClientCore):
             return
         from ..tl import api
 
-        first = next((c for c in record.waiting if c.needs_auth and c.kind == USER), None)
+        first = next((c for c in record.waiting() if c.needs_auth and c.kind == USER), None)
         purpose = first.purpose if first is not None else "main"
         imported = self._internal(IMPORT, api.functions.auth.ImportAuthorization(
             id=value.id, bytes=value.bytes), "auth.importAuthorization", dc=record.dc_id,
             purpose=purpose, for_dc=record.dc_id)
         record.import_call = imported
-        record.waiting.insert(0, imported)
+        record.line(purpose).put_first(imported)
         self._touch(record)
 
     def _on_imported(self, call: Call, value: Any) -> None:
@@ -141,7 +141,8 @@ class Transfers(ClientCore):
         victims = [call for link in record.links() for call in link.calls.values()
                    if call.after_import]
         if self._needs_transfer(record):
-            victims += [call for call in record.waiting if call.needs_auth and call.kind == USER]
+            victims += [call for call in record.waiting()
+                        if call.needs_auth and call.kind == USER]
         for call in victims:
             if call.rid in self._calls:
                 self._final(call, error)

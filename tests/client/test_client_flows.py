@@ -515,3 +515,11 @@ def test_no_usable_address_fails_at_once() -> None:
     for rid in rids:
         error = failure(only_ipv6, rid)
         assert isinstance(error, ConnectionFailedError) and "no main address" in str(error)
+
+
+def test_many_requests_queue_while_connecting_and_all_end() -> None:
+    world = signed_in(51, connect=False, limits=Limits(max_pending=5000))
+    rids = [world.invoke(self_request()) for _ in range(3000)]  # three sessions' worth
+    world.run(*rids)
+    assert all(isinstance(single_ending(world.net, rid), Result) for rid in rids)
+    assert world.cluster.counters.executions("users.getUsers", 2) == 3000
