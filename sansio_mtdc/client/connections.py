@@ -182,6 +182,7 @@ class Connections(ClientCore):
         link.handshake = ClientHandshake(
             dc_id=table.handshake_dc_id(record.dc_id, purpose=link.purpose),
             keys=table.keys_for(record.dc_id), random=self._random, now=self._now)
+        link.handshake_due = self._now + self._limits.connect_timeout
         record.handshake_link = link
         if record.auth.can("start_handshake"):
             record.auth.start_handshake()
@@ -197,6 +198,7 @@ class Connections(ClientCore):
         except UsageError:
             return  # an answer after the exchange ended: nothing to do with it
         self._progress(link)
+        link.handshake_due = self._now + self._limits.connect_timeout
         result = handshake.result
         if result is not None:
             self._key_made(record, result)
@@ -212,6 +214,7 @@ class Connections(ClientCore):
         self._events.put(AuthKeyCreated(record.dc_id, result.auth_key.id, result.temporary))
         for link in record.links():
             link.handshake = None
+            link.handshake_due = None
             if link.is_open and link.session is None:
                 link.attach_session(self._new_session(record), now=self._now)
                 self._report(link)
@@ -432,6 +435,14 @@ class Connections(ClientCore):
             call.token = 0
             if call.rid in self._calls:
                 self._final(call, error)
+
+    def _close_stalled_handshakes(self) -> None:
+        """A handshake whose server stopped answering for ``limits.connect_timeout`` seconds
+        is a dead connection: close it and try again."""
+        for link in self._all_links():
+            due = link.handshake_due
+            if due is not None and self._now >= due and link.phase == OPEN:
+                self._close_link(link, "handshake: no answer", failure=True)
 
     def _close_idle(self) -> None:
         """Close the links that had no work for ``limits.idle_timeout`` seconds."""

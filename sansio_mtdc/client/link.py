@@ -42,7 +42,8 @@ class Link:
 
     * ``codec``: the transport of the current connection (None unless open); its header goes
       out with the first bytes.
-    * ``handshake``: the auth-key exchange this link runs for its DC, if any.
+    * ``handshake``: the auth-key exchange this link runs for its DC, if any;
+      ``handshake_due``: when its next answer is overdue (the connection is then closed).
     * ``session``: the MTProto session, made once the DC has a key; ``calls`` maps its tokens
       to the calls it carries.
     * ``failures``: connection attempts in a row that brought nothing; ``retry_at``: when the
@@ -52,7 +53,8 @@ class Link:
     """
 
     __slots__ = ("_header", "calls", "candidates", "codec", "conn_id", "dc_id", "failures",
-                 "handshake", "idle_since", "phase", "progress", "purpose", "retry_at", "session")
+                 "handshake", "handshake_due", "idle_since", "phase", "progress", "purpose",
+                 "retry_at", "session")
 
     def __init__(self, dc_id: int, purpose: Purpose) -> None:
         self.dc_id = dc_id
@@ -62,6 +64,7 @@ class Link:
         self.codec: Codec | None = None
         self._header = b""
         self.handshake: ClientHandshake | None = None
+        self.handshake_due: float | None = None
         self.session: ClientSession | None = None
         self.calls: dict[int, Call] = {}
         self.failures = 0
@@ -122,11 +125,13 @@ class Link:
         self.codec = None
         self._header = b""
         self.handshake = None
+        self.handshake_due = None
 
     def attach_session(self, session: ClientSession, *, now: float) -> None:
         """The DC's key is ready: ``session`` carries this link's requests from now on."""
         self.session = session
         self.handshake = None
+        self.handshake_due = None
         if self.phase == OPEN:
             session.connection_made(now=now)
 

@@ -298,7 +298,7 @@ class Client(Connections, Transfers, Outcomes, Dispatch):
         best = timers[0][0] if timers else math.inf
         for record in self._records.values():
             for link in record.links():
-                for at in (link.retry_at, self._idle_deadline(record, link),
+                for at in (link.retry_at, self._idle_deadline(record, link), link.handshake_due,
                            link.session.get_timer() if link.ready and link.session else None):
                     if at is not None and at < best:
                         best = at
@@ -355,6 +355,7 @@ class Client(Connections, Transfers, Outcomes, Dispatch):
                     if at is not None and at <= now:
                         session.handle_timer(now=now)
                         self._drain(link)
+        self._close_stalled_handshakes()
         self._close_idle()
         refresh = self._refresh_due()
         if refresh is not None and refresh <= now:

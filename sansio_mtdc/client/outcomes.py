@@ -116,6 +116,7 @@ class Outcomes(ClientCore):
             self._table.apply_nearest(value)
         except UsageError:
             return
+        self._dirty = True  # the table keeps the suggestion
         nearest = value.nearest_dc
         if self._config.follow_nearest_dc and self._table.knows(nearest):
             self._suggested = nearest

@@ -523,3 +523,15 @@ def test_many_requests_queue_while_connecting_and_all_end() -> None:
     world.run(*rids)
     assert all(isinstance(single_ending(world.net, rid), Result) for rid in rids)
     assert world.cluster.counters.executions("users.getUsers", 2) == 3000
+
+
+def test_a_handshake_without_answers_is_abandoned_and_redone() -> None:
+    world = World.make(seed=52, limits=Limits(connect_timeout=5.0))
+    world.net.delay("server", 1, 30.0)  # resPQ held back far too long
+    start = world.now
+    rid = world.invoke(api.functions.help.GetNearestDc())
+    world.run(rid)
+    assert isinstance(single_ending(world.net, rid), Result)
+    reasons = [e.reason for e in world.net.of_type(ConnectionStateChanged) if e.state == "closed"]
+    assert reasons == ["handshake: no answer"]
+    assert 5.0 < world.now - start < 6.5
