@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sansio_mtdc.client.config import Limits
-from sansio_mtdc.client.errors import RequestCancelled
+from sansio_mtdc.client.errors import FloodWaitError, RedirectLoopError, RequestCancelled
 from sansio_mtdc.sim.scenarios import send_code_request
 from sansio_mtdc.tl import api
 
@@ -121,6 +121,24 @@ def server_error(world: World) -> list[Expect]:
     return [Expect(world.invoke(self_request()), "users.getUsers", 2)]
 
 
+def redirect_loop(world: World) -> list[Expect]:
+    world.cluster.inject_error(303, "FILE_MIGRATE_3", method="upload.getFileHashes", dc_id=2)
+    world.cluster.inject_error(303, "FILE_MIGRATE_2", method="upload.getFileHashes", dc_id=3)
+    document = world.cluster.put_file(3, b"s" * 100, name="f", mime="a/b")
+    request = api.functions.upload.GetFileHashes(location=file_request(document).location,
+                                                  offset=0)
+    return [Expect(world.invoke(request), "upload.getFileHashes", 3, ok=False,
+                   error=RedirectLoopError)]
+
+
+def flood_above_ceiling(world: World) -> list[Expect]:
+    world.cluster.inject_flood_wait("users.getUsers", 3600)
+    return [Expect(world.invoke(self_request()), "users.getUsers", 2, ok=False,
+                   error=FloodWaitError),
+            Expect(world.invoke(api.functions.users.GetFullUser(id=api.types.InputUserSelf())),
+                   "users.getFullUser", 2)]
+
+
 def timeout_and_cancel(world: World) -> list[Expect]:
     world.cluster.delay_answers(3.0, method="users.getFullUser")
     slow = world.invoke(api.functions.users.GetFullUser(id=api.types.InputUserSelf()),
@@ -145,6 +163,8 @@ FLOWS = (
     Flow("AUTH_KEY_UNREGISTERED", _media_ready, auth_key_unregistered),
     Flow("-404", _media_ready, forgotten_key),
     Flow("FLOOD_WAIT", _signed, flood_wait),
+    Flow("FLOOD_WAIT above the ceiling", _signed, flood_above_ceiling),
+    Flow("redirect loop", _signed, redirect_loop),
     Flow("5xx", _signed, server_error),
     Flow("timeout and cancel", _signed, timeout_and_cancel),
 )

@@ -70,7 +70,18 @@ def test_phone_migrate_moves_home_once_and_persists_it() -> None:
     assert world.cluster.counters.executions("auth.sendCode", 3) == 1
 
 
-def test_file_migrate_exports_while_the_handshake_runs() -> None:
+def test_file_migrate_exports_while_the_handshake_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sansio_mtdc.server.sessions as server_sessions
+
+    seen: list[tuple[str, tuple[int, ...]]] = []
+    original = server_sessions.unwrap
+
+    def unwrap(request: object) -> object:
+        call = original(request)
+        seen.append((call.name, call.after))
+        return call
+
+    monkeypatch.setattr(server_sessions, "unwrap", unwrap)
     world = signed_in(4)
     document = world.cluster.put_file(4, b"file" * 1000, name="f", mime="a/b")
     start = world.now
@@ -87,6 +98,12 @@ def test_file_migrate_exports_while_the_handshake_runs() -> None:
     assert counters.exports[2] == 1 and counters.imports[4] == 1
     assert counters.executions("upload.getFile", 4) == 1
     assert world.saved_state().dc(4).authorized
+    # the import and the request left in one packet, the request behind the import
+    sends = [hop for hop in world.net.log if hop.what == "client sends" and hop.dc_id == 4]
+    assert len(sends) == 4  # three handshake steps, then one packet
+    names = [name for name, _ in seen]
+    assert names[-2:] == ["auth.importAuthorization", "upload.getFile"]
+    assert seen[-1][1] and not seen[-2][1]  # getFile waits for a msg_id: the import's
 
 
 def test_file_with_dc_given_skips_the_redirect() -> None:
