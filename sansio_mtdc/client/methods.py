@@ -68,7 +68,8 @@ def method_name(request: object, payload: bytes | None = None) -> str | None:
 
     A generated TL function names itself; any other object with ``__bytes__`` (another
     library's request, say) is looked up by its constructor number in the bundled schema,
-    which is parsed only then.  None when the method is not known.
+    which is parsed only then (``payload``: its bytes, when the caller has them already).
+    None when the method is not known.
     """
     from ..tl.objects import TLFunction
 
@@ -80,8 +81,10 @@ def method_name(request: object, payload: bytes | None = None) -> str | None:
         if inner is None:
             return query.TL_NAME
         query = inner
-    data = payload if payload is not None and query is request else bytes(query)  # type: ignore[call-overload]
-    return _name_of_bytes(data)
+    if payload is not None and query is request:
+        return _name_of_bytes(payload)
+    serialize = getattr(query, "__bytes__", None)
+    return _name_of_bytes(serialize()) if callable(serialize) else None
 
 
 def _name_of_bytes(data: bytes) -> str | None:
