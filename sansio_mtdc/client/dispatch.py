@@ -47,6 +47,12 @@ class Dispatch(ClientCore):
         """Place ``record``'s waiting calls, each line in order, until one cannot go: the calls
         behind it wait for the same link (or transfer), so a pass costs what it places."""
         record.gave_up = None
+        imported = record.import_call
+        if imported is not None and imported.line is not None:
+            line = imported.line  # the import goes first: the calls in line wait for it
+            line.discard(imported)
+            if not self._place(record, imported):
+                line.put_first(imported)
         for line in (record.main_line, record.media_line):
             while (call := line.first()) is not None:
                 line.discard(call)

@@ -535,3 +535,14 @@ def test_a_handshake_without_answers_is_abandoned_and_redone() -> None:
     reasons = [e.reason for e in world.net.of_type(ConnectionStateChanged) if e.state == "closed"]
     assert reasons == ["handshake: no answer"]
     assert 5.0 < world.now - start < 6.5
+
+
+def test_flood_wait_on_the_import_holds_the_requests_behind_it() -> None:
+    world = signed_in(53)
+    document = world.cluster.put_file(4, b"w" * 100, name="f", mime="a/b")
+    world.cluster.inject_flood_wait("auth.importAuthorization", 2, dc_id=4)
+    rids = [world.invoke(file_request(document), dc=4) for _ in range(3)]
+    world.run(*rids)
+    assert all(world.net.result(rid).bytes == b"w" * 100 for rid in rids)
+    assert world.cluster.counters.imports[4] == 1 and world.cluster.counters.exports[2] == 1
+    assert world.cluster.counters.executions("upload.getFile", 4) == 3

@@ -30,8 +30,9 @@ faults = st.lists(st.one_of(
               st.integers(1, 30)),
     st.tuples(st.just("delay"), st.sampled_from(["client", "server"]), st.integers(1, 30)),
     st.tuples(st.sampled_from(["flood", "internal", "unregistered", "forget", "migrate",
-                               "slow"]), st.just(""), st.integers(1, 4)),
-), max_size=5)
+                               "slow", "transfer_flood", "transfer_error", "bad_bytes",
+                               "slow_transfer"]), st.just(""), st.integers(1, 4)),
+), max_size=6)
 
 
 #: file parts: every download asks for a different one, so each has its own counter
@@ -99,9 +100,20 @@ def apply(world: Any, fault: tuple[str, str, int]) -> None:
         cluster.migrate_user(phone_of(2), number)
     elif kind == "slow":
         cluster.delay_answers(0.1 * number, method="upload.getFile")
+    elif kind == "transfer_flood":
+        method = "auth.importAuthorization" if number % 2 else "auth.exportAuthorization"
+        cluster.inject_flood_wait(method, number)
+    elif kind == "transfer_error":
+        method = "auth.importAuthorization" if number % 2 else "auth.exportAuthorization"
+        cluster.inject_error(500, "INTERNAL", method=method, times=number % 3 + 1)
+    elif kind == "bad_bytes":
+        cluster.inject_error(400, "AUTH_BYTES_INVALID", method="auth.importAuthorization",
+                             times=number % 2 + 1)
+    elif kind == "slow_transfer":
+        cluster.delay_answers(0.3 * number, method="auth.exportAuthorization")
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(requests=requests, faults=faults, authorized=st.sets(st.sampled_from([1, 3, 4])))
 def test_random_mix_ends_exactly_once(requests: list[tuple[str, int]],
