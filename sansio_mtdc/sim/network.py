@@ -169,8 +169,9 @@ class SimNetwork:
     def run(self, client: Client, *, until: Callable[[], bool] | None = None,
             max_time: float = 600.0) -> bool:
         """Run until ``until()`` is true (True is returned), nothing is left to happen, or
-        ``max_time`` virtual seconds passed (False; the clock then reads the deadline).  Running another client than last time
-        starts :attr:`events` afresh (request ids are per client)."""
+        ``max_time`` virtual seconds passed (False; the clock then reads the deadline).
+        Running another client than last time starts :attr:`events` afresh (request ids are
+        per client)."""
         if client is not self._client:
             self.events = []
             self._ended = {}
