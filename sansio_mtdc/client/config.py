@@ -38,7 +38,8 @@ class Limits:
     export_retries: int = 1
     #: Requests not yet ended that one client may hold.
     max_pending: int = 100_000
-    #: Seconds before an unanswered connect is abandoned (the adapter enforces it per attempt).
+    #: Seconds before an unanswered connect is abandoned (the adapter enforces it per attempt);
+    #: the machine also closes a connection whose handshake got no answer for this long.
     connect_timeout: float = 10.0
     #: Reconnect delays: first attempt at once, then base * 2**n up to the cap.
     reconnect_base: float = 0.5
