@@ -1,6 +1,6 @@
 """Ready-made worlds and the DC scenarios whose round trips the library is measured by.
 
-A :class:`World` is a cluster, a simulated network and a client, with helpers to sign in with a
+A :class:`World` is a cluster, a simulated network and a client, with methods to sign in with a
 test number, fetch a file, restart from the saved state.  :data:`SCENARIOS` lists the standard
 scenarios with the protocol's minimum round trips (counting a TCP connect as one and the
 handshake as three) and, where known, Telethon's; each ``run(seed)`` builds its world, measures
