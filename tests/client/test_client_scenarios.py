@@ -149,3 +149,19 @@ def test_auth_key_unregistered_on_a_media_dc_is_repaired() -> None:
     assert world.net.round_trips(start) == 3
     assert world.cluster.counters.exports[2] == 1
     assert world.client.home_dc == 2
+
+
+@pytest.mark.parametrize(("transport", "obfuscated"), [
+    ("abridged", False), ("intermediate", False), ("padded_intermediate", False),
+    ("full", False), ("abridged", True), ("intermediate", True),
+    ("padded_intermediate", True)])
+def test_every_transport_through_the_cluster(transport: str, obfuscated: bool) -> None:
+    world = World.make(seed=f"{transport} {obfuscated}", transport=transport,
+                       obfuscated=obfuscated)
+    start = world.now
+    world.sign_in(phone_of(3))
+    assert world.net.round_trips(start) == 11  # PHONE_MIGRATE at sendCode, then signIn
+    document = world.cluster.put_file(4, b"t" * 100, name="f", mime="a/b")
+    start = world.now
+    assert world.call(file_request(document), dc=4).bytes == b"t" * 100
+    assert world.net.round_trips(start) == 5
