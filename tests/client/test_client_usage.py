@@ -216,10 +216,15 @@ def test_max_pending() -> None:
     assert client.pending == 2
 
 
-def test_actions_go_out_in_order() -> None:
+def test_a_new_client_connects_first_and_sends_on_connection_made() -> None:
     world = World.make(seed="order")
     client = world.client
     client.invoke(self_request(), now=NOW)
-    kinds = [type(a).__name__ for a in actions(client)]
-    assert kinds == ["Connect"]
-    assert isinstance(Send(1, b""), Send)
+    [connect] = actions(client)
+    assert isinstance(connect, Connect)
+    assert connect.dc_id == 2 and connect.purpose == "main"
+    assert connect.transport == "intermediate"
+    client.connection_made(connect.conn_id, now=NOW, address=connect.candidates[0])
+    [send] = actions(client)
+    assert isinstance(send, Send) and send.conn_id == connect.conn_id
+    assert send.data[:4] == b"\xee\xee\xee\xee"  # the intermediate tag, then req_pq_multi
