@@ -34,12 +34,11 @@ from __future__ import annotations
 import struct
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterable
-from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from ..crypto.mtproto2 import AuthKey
 from ..errors import RemoteProtocolError, SecurityError, TLDecodeError, UsageError
-from ..tl.decoding import decode, read_all
+from ..tl.decoding import decode, read_boxed, span_reader
 from ..tl.objects import TLFunction
 from . import wire
 from .config import InitConnectionParams, SessionLimits
@@ -84,10 +83,10 @@ _DROP = 2
 
 _ENVELOPE = struct.Struct("<qqqii")
 _ENVELOPE_PACK = _ENVELOPE.pack
-_ENVELOPE_UNPACK = _ENVELOPE.unpack_from
+#: the envelope, then an rpc_result's constructor, req_msg_id and result constructor
+_HEAD_UNPACK = struct.Struct("<qqqiiIqI").unpack_from
 _U32 = struct.Struct("<I").unpack_from
 _Q_AT_4 = struct.Struct("<4xq").unpack_from
-_Q_AT_36 = struct.Struct("<36xq").unpack_from
 _AFTER_MSG = struct.Struct("<Iq").pack
 _PING_PACK = struct.Struct("<Iqi").pack
 _DROP_PACK = struct.Struct("<Iq").pack
@@ -102,6 +101,25 @@ _REFUSED = wire.NOT_CONTENT_RELATED | {wire.MSGS_STATE_REQ, wire.MSG_RESEND_REQ,
 _CONTAINER_ID = struct.pack("<I", wire.MSG_CONTAINER)
 _ITEM_OVERHEAD = wire.ITEM_HEADER_SIZE
 _CONTAINER_OVERHEAD = wire.CONTAINER_HEADER_SIZE
+#: a body this big is joined with its header and padding in one copy rather than two
+_JOIN_MIN = 512
+
+#: a message body: bytes, or (a request with a large bytes field, as it was given) the pieces
+#: it is joined from: the caller's own bytes objects, not a copy, joined only into the buffer
+#: that is encrypted (a file part is copied once on its way out, and never kept twice)
+Body = bytes | list[bytes]
+#: how a request's result is decoded: ``read(data, start, end)``, the span data[start:end]
+ResultReader = Callable[[bytes, int, "int | None"], object]
+#: a request class's ``_TL_PIECES``: its bytes, or its pieces when a bytes field is large
+PiecesMaker = Callable[[Any], bytes | list[bytes]]
+
+
+def _joined(body: Body) -> bytes:
+    return body if isinstance(body, bytes) else b"".join(body)
+
+
+def _length(body: Body) -> int:
+    return len(body) if isinstance(body, bytes) else sum(map(len, body))
 
 
 class _Request:
@@ -111,8 +129,8 @@ class _Request:
                  "msg_id", "old_ids", "payload", "read", "resends", "seqno", "state", "token",
                  "unsure")
 
-    def __init__(self, token: object, payload: bytes, read: Callable[[bytes], object],
-                 kind: int, after: _Request | None) -> None:
+    def __init__(self, token: object, payload: Body, read: ResultReader, kind: int,
+                 after: _Request | None) -> None:
         self.token = token
         self.payload = payload
         self.read = read
@@ -125,7 +143,7 @@ class _Request:
         self.msg_id: int | None = None
         self.old_ids: list[int] | None = None
         self.seqno = 0
-        self.body = b""
+        self.body: Body = b""
         self.state = _QUEUED
         self.acked = False
         self.resends = 0
@@ -151,15 +169,15 @@ class _Packer:
         self.max_bytes = session._limits.container_max_bytes
         self.max_messages = session._limits.container_max_messages
 
-    def fits_alone(self, body: bytes) -> bool:
-        return len(body) + _ITEM_OVERHEAD + _CONTAINER_OVERHEAD <= self.max_bytes
+    def fits_alone(self, body: Body) -> bool:
+        return _length(body) + _ITEM_OVERHEAD + _CONTAINER_OVERHEAD <= self.max_bytes
 
-    def _make_room(self, body: bytes) -> None:
+    def _make_room(self, size: int) -> None:
         if (len(self.items) >= self.max_messages
-                or self.size + len(body) + _ITEM_OVERHEAD > self.max_bytes):
+                or self.size + size + _ITEM_OVERHEAD > self.max_bytes):
             self.close()
 
-    def add(self, body: bytes, content: bool) -> tuple[int, int]:
+    def add(self, body: Body, content: bool) -> tuple[int, int]:
         """A new message: returns its ``(msg_id, seqno)``."""
         session = self.session
         if not self.fits_alone(body):
@@ -168,15 +186,17 @@ class _Packer:
             self.out.append(session._packet(msg_id, seqno, body))
             session._sent_ids.put(msg_id, None)
             return msg_id, seqno
-        self._make_room(body)
+        body = _joined(body)
+        self._make_room(len(body))
         msg_id, seqno = session._next_ids(self.now, content)
         self.items.append((msg_id, seqno, body))
         self.size += len(body) + _ITEM_OVERHEAD
         return msg_id, seqno
 
-    def add_again(self, msg_id: int, seqno: int, body: bytes) -> None:
+    def add_again(self, msg_id: int, seqno: int, body: Body) -> None:
         """A message sent before, again with its msg_id: it must travel in a container."""
-        self._make_room(body)
+        body = _joined(body)
+        self._make_room(len(body))
         self.items.append((msg_id, seqno, body))
         self.size += len(body) + _ITEM_OVERHEAD
         self.forced = True
@@ -248,6 +268,9 @@ class ClientSession:
         self._window_past = limits.time_window_past
         self._window_future = limits.time_window_future
         self._max_pending_acks = limits.max_pending_acks
+        self._max_pending = limits.max_pending
+        self._max_message_bytes = limits.max_message_bytes
+        self._gzip_min_size = limits.gzip_min_size
         self._clock = MsgIdClock(time_offset)
         self._init_prefix = init.prefix() if init is not None else None
         self._salt = salt
@@ -339,8 +362,9 @@ class ClientSession:
         queued they leave in the same container.  Raises :class:`UsageError` (and changes
         nothing) for a token already in use, an unknown ``after``, or a request that cannot be
         serialized."""
+        by_token = self._by_token
         try:
-            in_use = token in self._by_token
+            in_use = token in by_token
         except TypeError:
             raise UsageError(f"token {token!r} is not hashable") from None
         if in_use:
@@ -348,40 +372,63 @@ class ClientSession:
         dependency: _Request | None = None
         if after is not None:
             try:
-                dependency = self._by_token.get(after) or self._ended.get(after)
+                dependency = by_token.get(after) or self._ended.get(after)
             except TypeError:
                 raise UsageError(f"after={after!r} is not hashable") from None
             if dependency is None:
                 raise UsageError(f"after={after!r} names no request of this session")
-        try:
-            payload = request.__bytes__()  # type: ignore[attr-defined]
-        except AttributeError:
-            raise UsageError(f"a request must be a TL function or have __bytes__, not "
-                             f"{type(request).__name__}") from None
-        size = len(payload)
-        if size < 4 or payload.__class__ is not bytes:
-            if not isinstance(payload, bytes) or size < 4:
-                raise UsageError("a serialized request is bytes, at least a constructor number")
-            payload = bytes(payload)
-        number = _U32(payload, 0)[0]
+        how = _ways.get(request.__class__)
+        if how is None:
+            how = _way_to_send(request)
+        read, make_pieces, number = how
+        pieces: list[bytes] | None = None
+        if make_pieces is None:
+            try:
+                payload = request.__bytes__()  # type: ignore[attr-defined]
+            except AttributeError:
+                raise UsageError(f"a request must be a TL function or have __bytes__, not "
+                                 f"{type(request).__name__}") from None
+            size = len(payload)
+            if size < 4 or payload.__class__ is not bytes:
+                if not isinstance(payload, bytes) or size < 4:
+                    raise UsageError("a serialized request is bytes, at least a constructor "
+                                     "number")
+                payload = bytes(payload)
+        else:
+            made = make_pieces(request)
+            if isinstance(made, bytes):  # no large field: joined already
+                payload = made
+                size = len(payload)
+            else:
+                pieces = made
+                payload = pieces[0]  # it starts with the constructor number
+                size = sum(map(len, pieces))
+        if number is None:  # not known from the class
+            number = _U32(payload, 0)[0]
         if number in _REFUSED:
             raise UsageError(f"constructor {number:#010x} is a service message the "
                              "session sends itself")
-        limits = self._limits
-        if len(self._by_token) >= limits.max_pending:
+        if len(by_token) >= self._max_pending:
             self._events.append(Failed(token, LimitExceeded("pending requests",
-                                                            limits.max_pending)))
+                                                            self._max_pending)))
             return
-        if size > limits.max_message_bytes:
+        if size > self._max_message_bytes:
             self._events.append(Failed(token, LimitExceeded("message bytes",
-                                                            limits.max_message_bytes)))
+                                                            self._max_message_bytes)))
             return
-        req = _Request(token, payload, _decoder_for(request), _USER, dependency)
+        compress = size >= self._gzip_min_size and number not in _NO_GZIP
+        body: Body = payload
+        if pieces is not None:
+            # kept as given unless it must be rewritten (bytes only: a bytearray could change
+            # before a resend)
+            body = (b"".join(pieces) if compress or number in _SPECIAL
+                    else list(map(bytes, pieces)))
+        req = _Request(token, body, read, _USER, dependency)
         if number in _SPECIAL:
             _classify(req, number)
-        elif size >= limits.gzip_min_size and number not in _NO_GZIP:
+        elif compress:
             req.compress = True
-        self._by_token[token] = req
+        by_token[token] = req
         self._queue.append(req)
 
     def destroy_session(self, session_id: int, *, token: Hashable, now: float) -> None:
@@ -490,25 +537,8 @@ class ClientSession:
                 else:
                     self._sent(req, msg_id, seqno, body, now)
                 self._sent_ids.put(msg_id, None)
-                plaintext = _ENVELOPE_PACK(self._salt, self._session_id, msg_id, seqno,
-                                           len(body)) + body
-                return [self._key.encrypt(
-                    plaintext, self._padding(12 + (-(len(plaintext) + 12) & 15)), 0)]
+                return [self._packet(msg_id, seqno, body)]
         return self._flush(now)
-
-    def _padding(self, size: int) -> bytes:
-        """Random padding, cut from a pool drawn 4 KiB at a time (one call to ``random`` per
-        few hundred messages instead of one per message)."""
-        start = self._pad_used
-        end = start + size
-        pool = self._pad_pool
-        if end > len(pool):
-            pool = self._pad_pool = self._random(4096)
-            if len(pool) != 4096:
-                raise UsageError("random(4096) must return 4096 bytes")
-            start, end = 0, size
-        self._pad_used = end
-        return pool[start:end]
 
     def _flush(self, now: float) -> list[bytes]:
         packer = _Packer(self, now)
@@ -572,26 +602,32 @@ class ClientSession:
                 return
             todo = deferred
 
-    def _build(self, req: _Request) -> bytes:
+    def _build(self, req: _Request) -> Body:
         """The body of ``req`` as it goes out now: invokeAfterMsg outermost, then
         invokeWithLayer + initConnection for the first request of a connection, then the
-        request; gzip_packed when that is smaller."""
+        request; gzip_packed when that is smaller.  A request kept as pieces stays in pieces."""
         payload = req.payload
         if req.api and (self._need_init or req.init_wrapped) and self._init_prefix is not None:
             head = req.head
-            payload = payload[:head] + self._init_prefix + payload[head:]
+            if isinstance(payload, bytes):
+                payload = payload[:head] + self._init_prefix + payload[head:]
+            else:  # the head is 0: only invokeAfterMsg(s), never kept in pieces, has one
+                payload = [self._init_prefix, *payload]
             req.init_wrapped = True
             self._need_init = False
         dependency = req.after
         if dependency is not None and dependency.msg_id is not None:
-            payload = _AFTER_MSG(wire.INVOKE_AFTER_MSG, dependency.msg_id) + payload
+            prefix = _AFTER_MSG(wire.INVOKE_AFTER_MSG, dependency.msg_id)
+            payload = (prefix + payload if isinstance(payload, bytes)
+                       else [prefix, *payload])
         if req.compress:
+            payload = _joined(payload)
             packed = wire.gzip_packed(payload, self._limits.gzip_level)
             if len(packed) < len(payload):
                 return packed
         return payload
 
-    def _sent(self, req: _Request, msg_id: int, seqno: int, body: bytes, now: float) -> None:
+    def _sent(self, req: _Request, msg_id: int, seqno: int, body: Body, now: float) -> None:
         old = req.msg_id
         if old is not None and old != msg_id:
             if req.old_ids is None:
@@ -618,9 +654,30 @@ class ClientSession:
             seqno = self._seq * 2
         return msg_id, seqno
 
-    def _packet(self, msg_id: int, seqno: int, body: bytes) -> bytes:
-        plaintext = _ENVELOPE_PACK(self._salt, self._session_id, msg_id, seqno, len(body)) + body
-        return self._key.encrypt(plaintext, self._padding(12 + (-(len(plaintext) + 12) & 15)), 0)
+    def _packet(self, msg_id: int, seqno: int, body: Body) -> bytes:
+        """One encrypted message: envelope, body and padding joined in one buffer, sealed.
+
+        The padding is cut from a pool of random bytes drawn 4 KiB at a time (one call to
+        ``random`` per few hundred messages instead of one per message)."""
+        size = len(body) if isinstance(body, bytes) else sum(map(len, body))
+        pad = 12 + (-(size + 44) & 15)
+        start = self._pad_used
+        end = start + pad
+        pool = self._pad_pool
+        if end > len(pool):
+            pool = self._pad_pool = self._random(4096)
+            if len(pool) != 4096:
+                raise UsageError("random(4096) must return 4096 bytes")
+            start, end = 0, pad
+        self._pad_used = end
+        header = _ENVELOPE_PACK(self._salt, self._session_id, msg_id, seqno, size)
+        if not isinstance(body, bytes):
+            data = b"".join([header, *body, pool[start:end]])
+        elif size < _JOIN_MIN:
+            data = header + body + pool[start:end]
+        else:
+            data = b"".join((header, body, pool[start:end]))
+        return self._key.encrypt_padded(data, 0)
 
     def _sort_unconfirmed(self, now: float) -> None:
         """After a reconnect: young requests go again with their msg_id, old ones are asked
@@ -716,7 +773,10 @@ class ClientSession:
             self._connection_failed(SecurityError("a plaintext too short for its header",
                                                   check="length"))
             return
-        _salt, session_id, msg_id, seqno, length = _ENVELOPE_UNPACK(plain, 0)
+        # the envelope and, for an rpc_result, its req_msg_id and the result's constructor, in
+        # one call (a plaintext is a multiple of 16 bytes, so 44 means at least 48)
+        (_salt, session_id, msg_id, seqno, length, number, req_msg_id,
+         inner) = _HEAD_UNPACK(plain, 0)
         if (session_id != self._session_id or not msg_id & 1 or length < 0 or length & 3
                 or not 12 <= size - 32 - length <= 1024):
             self._bad_envelope(session_id, msg_id, length, size)
@@ -730,42 +790,44 @@ class ClientSession:
         if status:
             self._repeat(msg_id, seqno, status, now)
             return
-        head = plain[32:36]
-        if head == _RPC_RESULT_ID and length >= 16:
-            # the common case, an answer: no body copy, the result is cut out once
-            req = self._by_msg_id.get(_Q_AT_36(plain, 0)[0])
-            if req is not None and req.kind == _USER:
-                result = plain[44:32 + length]
-                if result[:4] not in _RESULT_WRAPPERS:
-                    if seqno & 1:
-                        acks = self._acks
-                        if not acks:
-                            self._acks_since = now
-                        acks.append(msg_id)
-                        if len(acks) > self._max_pending_acks:
-                            acks.popleft()
-                            self.dropped["ack_overflow"] += 1
-                    self._seqno_failures = 0
-                    try:
-                        value = req.read(result)
-                    except Exception as exc:  # the request's own decoder: fails it alone
-                        self._end(req, Failed(req.token, ResultUndecodable(exc, result)))
-                        return
-                    if req.old_ids is None and req.state == _SENT:
-                        # _end, for the plain case of a request sent once
-                        req.state = _ENDED
-                        del self._by_msg_id[req.msg_id]  # type: ignore[arg-type]
-                        token = req.token
-                        del self._by_token[token]
-                        self._ended.put(token, req)
-                        req.payload = req.body = b""
-                        self._events.append(Answer(token, value))
-                    else:
-                        self._end(req, Answer(req.token, value))
+        if number == wire.RPC_RESULT and length >= 16:
+            # the common case, an answer: decoded in place, no copy of the body or the result
+            req = self._by_msg_id.get(req_msg_id)
+            if (req is not None and req.kind == _USER and inner != wire.GZIP_PACKED
+                    and inner != wire.RPC_ERROR):
+                if seqno & 1:
+                    acks = self._acks
+                    if not acks:
+                        self._acks_since = now
+                    acks.append(msg_id)
+                    if len(acks) > self._max_pending_acks:
+                        acks.popleft()
+                        self.dropped["ack_overflow"] += 1
+                self._seqno_failures = 0
+                end = 32 + length
+                try:
+                    value = req.read(plain, 44, end)
+                except Exception as exc:  # the request's own decoder: fails it alone
+                    self._end(req, Failed(req.token, ResultUndecodable(exc, plain[44:end])))
                     return
+                if req.old_ids is None and req.state == _SENT:
+                    # _end, for the plain case of a request sent once
+                    req.state = _ENDED
+                    del self._by_msg_id[req_msg_id]
+                    token = req.token
+                    del self._by_token[token]
+                    self._ended.put(token, req)
+                    req.payload = req.body = b""
+                    answer = _new(Answer)  # Answer(token, value), without the frozen __init__
+                    _set_answer_token(answer, token)
+                    _set_answer_value(answer, value)
+                    self._events.append(answer)
+                else:
+                    self._end(req, Answer(req.token, value))
+                return
         body = plain[32:32 + length]
         try:
-            if head == _CONTAINER_ID:
+            if number == wire.MSG_CONTAINER:
                 self._on_container(msg_id, body, now)
             else:
                 self._handle(msg_id, seqno, body, now)
@@ -875,7 +937,7 @@ class ClientSession:
             self._end(req, Failed(req.token, error))
             return
         try:
-            value = req.read(result)
+            value = req.read(result, 0, None)
         except Exception as exc:  # the request's own decoder: a bad result fails it alone
             self._end(req, Failed(req.token, ResultUndecodable(exc, result)))
             return
@@ -1204,11 +1266,12 @@ class ClientSession:
                 f"pending={self.pending()}, connected={self._connected})")
 
 
+_new = object.__new__
+_set_answer_token = cast(Any, Answer).token.__set__
+_set_answer_value = cast(Any, Answer).value.__set__
 _GZIP_ID = struct.pack("<I", wire.GZIP_PACKED)
 _RPC_ERROR_ID = struct.pack("<I", wire.RPC_ERROR)
 _RPC_RESULT_ID = struct.pack("<I", wire.RPC_RESULT)
-#: results the fast path leaves to the general one
-_RESULT_WRAPPERS = frozenset({_GZIP_ID, _RPC_ERROR_ID})
 _BAD_MSG_ID = struct.pack("<I", wire.BAD_MSG_NOTIFICATION)
 _BAD_SALT_ID = struct.pack("<I", wire.BAD_SERVER_SALT)
 _DETAILED_ID = struct.pack("<I", wire.MSG_DETAILED_INFO)
@@ -1225,8 +1288,9 @@ _SPECIAL = _REFUSED | _WRAPPERS | wire.MTPROTO_FUNCTIONS
 
 
 def _classify(req: _Request, number: int) -> None:
-    """What a request starting with ``number`` (one of ``_SPECIAL``) needs."""
-    payload = req.payload
+    """What a request starting with ``number`` (one of ``_SPECIAL``) needs (its payload is
+    bytes: such requests are never kept in pieces)."""
+    payload = _joined(req.payload)
     if number in wire.MTPROTO_FUNCTIONS:
         req.api = False  # service functions are never wrapped
         return
@@ -1237,25 +1301,31 @@ def _classify(req: _Request, number: int) -> None:
         req.api = False  # the caller wrapped it already
 
 
-_decoders: dict[type, Callable[[bytes], object]] = {}
+_decode_span = span_reader(read_boxed)
+_Way = tuple[ResultReader, "PiecesMaker | None", "int | None"]
+_ways: dict[type, _Way] = {}
 
 
-def _decoder_for(request: object) -> Callable[[bytes], object]:
-    """How the result of ``request`` is decoded: its class's result reader, straight (what
-    ``read_result`` does, without its per-call overhead), the wrapped query's for generic
-    wrappers, a boxed decode for foreign objects."""
-    cls = type(request)
-    found = _decoders.get(cls)
-    if found is not None:
-        return found
+def _way_to_send(request: object) -> _Way:
+    """How a request is serialized and its result decoded: ``(read, make_pieces, number)``.
+
+    ``read`` is the class's result reader, straight (what ``read_result`` does, without its
+    per-call overhead), the wrapped query's for generic wrappers, a boxed decode for foreign
+    objects; ``make_pieces`` is the class's pieces encoder when it has one (requests with a
+    ``bytes`` field), else None (``__bytes__``); ``number`` the constructor number the payload
+    starts with, when the class says (None: read it from the payload).  Remembered per TL
+    function class."""
     if not isinstance(request, TLFunction):
-        return decode
-    function_class = type(request)
-    if function_class._TL_QUERY_ATTR is not None:
-        return request.read_result
-    reader = function_class._TL_RESULT_READER
-    found = decode if reader is None else partial(read_all, reader)
-    return _decoders.setdefault(cls, found)
+        return decode, None, None
+    cls = type(request)
+    # only a class made from the schema is sure to start its bytes with its own number
+    number = cls.CONSTRUCTOR_ID if cls.__dict__.get("_TL_COMBINATOR") is not None else None
+    if cls._TL_QUERY_ATTR is not None:
+        return request.read_result, None, number
+    reader = cls._TL_RESULT_READER
+    found: _Way = (_decode_span if reader is None else span_reader(reader),
+                   cls.__dict__.get("_TL_PIECES"), number)
+    return _ways.setdefault(cls, found)
 
 
 def _check_int64(value: object, what: str) -> None:

@@ -30,12 +30,15 @@ class MsgIdClock:
     (``next(now, answer=True)``) or 3 mod 4 (``answer=False``).
     """
 
-    __slots__ = ("_last", "_offset", "_server")
+    __slots__ = ("_answer_remainder", "_last", "_offset", "_other_remainder", "_server")
 
     def __init__(self, offset: float = 0.0, *, server: bool = False) -> None:
         self._offset = _finite(offset, "offset")
         self._server = bool(server)
         self._last = 0
+        # what an id is modulo 4, for answer=True and answer=False
+        self._answer_remainder = 1 if server else 0
+        self._other_remainder = 3 if server else 0
 
     @property
     def server(self) -> bool:
@@ -77,11 +80,10 @@ class MsgIdClock:
         value = int(seconds * _SCALE)
         if not value & 0xFFFFFFFF:
             value += 4  # the fraction of a second must not be empty
-        remainder = (1 if answer else 3) if self._server else 0
         last = self._last
         if value <= last:
             value = last + 1
-        value += (remainder - value) & 3
+        value += ((self._answer_remainder if answer else self._other_remainder) - value) & 3
         if value > _MAX_ID:
             raise UsageError(f"time {now!r} + offset {self._offset} gives no valid msg_id")
         self._last = value

@@ -4,7 +4,7 @@ notification about one of them can be believed)."""
 from __future__ import annotations
 
 from collections.abc import Hashable
-from heapq import heappop, heappush
+from heapq import heappush, heappushpop
 from typing import Generic, TypeVar
 
 from ..errors import UsageError
@@ -71,9 +71,10 @@ class RecentIds:
             return TOO_OLD
         ids.add(msg_id)
         heap = self._heap
-        heappush(heap, msg_id)
-        if len(heap) > self._size:
-            lowest = heappop(heap)
+        if len(heap) < self._size:
+            heappush(heap, msg_id)
+        else:  # full: push and forget the lowest in one step
+            lowest = heappushpop(heap, msg_id)
             ids.discard(lowest)
             self._floor = lowest  # the lowest held is above every id forgotten before
         return NEW

@@ -34,6 +34,8 @@ _OBJECT_TAGS = ("boxed",)
 #: fields that take any boxed value (a bool or a list too): encoded with object_bytes()
 _LOOSE_OBJECT_TAGS = ("object", "query", "result")
 _NUMBER_TAGS = ("int", "long", "double", "nat")
+#: a bytes field at least this long makes ``_tl_pieces`` return pieces rather than bytes
+PIECES_MIN = 16 << 10
 _RPC_RESULT_ID = 0xF35C6D01
 
 
@@ -156,6 +158,8 @@ class _Block:
 
 
 class _EncodeBlock(_Block):
+    pieces = False  # making _tl_pieces, which notes a large bytes field in ``big``
+
     def fixed(self, code: str, expr: str) -> None:
         self.run.append((code, expr))
 
@@ -195,7 +199,9 @@ def generate(combinator: Combinator, fields: tuple[Field, ...], binder: Binder) 
     attrs = [f for f in fields if f.attr is not None]
     source: list[str] = []
     source += _init_source(attrs)
-    source += _encoder_source(combinator, fields, names)
+    source += _encoder_source(_encoder_body(combinator, fields, names))
+    if combinator.is_function and any(f.kind.tag == "bytes" for f in attrs):
+        source += _pieces_source(_encoder_body(combinator, fields, names, pieces=True))
     source += _reader_source(fields, names)
     return ClassCode("\n".join(source) + "\n", names.namespace)
 
@@ -218,21 +224,29 @@ def _init_source(attrs: list[Field]) -> list[str]:
 
 # --- __bytes__ ---------------------------------------------------------------------------------
 
-def _encoder_source(combinator: Combinator, fields: tuple[Field, ...], names: _Names) -> list[str]:
+def _encoder_body(combinator: Combinator, fields: tuple[Field, ...], names: _Names, *,
+                  pieces: bool = False) -> list[str]:
+    """The lines that fill ``out`` with the pieces of the serialization (``pieces``: and set
+    ``big`` when a bytes field is at least :data:`PIECES_MIN` long)."""
     block = _EncodeBlock(names, 2)
+    block.pieces = pieces
+    if pieces:
+        block.line("big = False")
     block.line("out = []")
     _encode_object(fields, "_o", block, combinator.id)
     block.flush()
     body = block.lines
-    # `out = []` + `out.append(x)` + nothing else: return x itself
-    if len(body) == 2 and body[1].strip().startswith("out.append("):
-        body = [body[1].replace("out.append(", "return (", 1)]
-    else:
-        if len(body) > 1 and body[1].startswith("        out.append("):
-            body = ["        out = [" + body[1].strip()[len("out.append("):-1] + "]", *body[2:]]
-        body.append("        return b''.join(out)")
+    first = 2 if pieces else 1
+    if len(body) > first and body[first].startswith("        out.append("):
+        body = [*body[:first - 1],
+                "        out = [" + body[first].strip()[len("out.append("):-1] + "]",
+                *body[first + 1:]]
+    return body
+
+
+def _wrapped(name: str, body: list[str]) -> list[str]:
     return [
-        "def __bytes__(_o):",
+        f"def {name}(_o):",
         "    try:",
         *body,
         "    except _UsageError:",
@@ -241,6 +255,21 @@ def _encoder_source(combinator: Combinator, fields: tuple[Field, ...], names: _N
         "        _explain(_o, exc)",
         "",
     ]
+
+
+def _encoder_source(body: list[str]) -> list[str]:
+    if len(body) == 1 and body[0].startswith("        out = ["):
+        # `out = [x]` and nothing else: return x itself
+        return _wrapped("__bytes__", ["        return (" + body[0].strip()[len("out = ["):-1]
+                                      + ")"])
+    return _wrapped("__bytes__", [*body, "        return b''.join(out)"])
+
+
+def _pieces_source(body: list[str]) -> list[str]:
+    """``_tl_pieces``: the same pieces, not joined when a ``bytes`` field is large (it stays
+    one piece, uncopied), else joined as ``__bytes__`` does; made for functions with a ``bytes``
+    field, the requests that carry data."""
+    return _wrapped("_tl_pieces", [*body, "        return out if big else b''.join(out)"])
 
 
 def _encode_object(fields: tuple[Field, ...], obj: str, block: _EncodeBlock,
@@ -368,6 +397,9 @@ def _encode_bytes(var: str, block: _EncodeBlock) -> None:
     block.emit(f"_PI(254 | {n} << 8)")
     block.emit(var)
     block.emit(f"_Z[-{n} & 3]")
+    if block.pieces:
+        block.line(f"if {n} >= {PIECES_MIN}:")
+        block.line("    big = True")
     block.close()
 
 

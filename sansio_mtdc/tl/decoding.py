@@ -35,6 +35,7 @@ __all__ = [
     "read_all",
     "read_boxed",
     "read_object",
+    "span_reader",
     "typed_reader",
     "typed_table",
     "vector_reader",
@@ -118,7 +119,9 @@ def _as_bytes(data: object) -> bytes:
 
 
 def _run(reader: Reader, data: bytes, pos: int) -> tuple[object, int]:
-    token = _gzip_budget.set(None)
+    # The gzip budget is per top-level decode: whatever this one inflated is forgotten when it
+    # ends (a decode nested in another shares the outer one's budget).
+    outer = _gzip_budget.get()
     try:
         return reader(data, pos)
     except _TRUNCATION_ERRORS:
@@ -126,7 +129,8 @@ def _run(reader: Reader, data: bytes, pos: int) -> tuple[object, int]:
     except RecursionError:
         raise TLDecodeError("TL data nested too deep", reason="too_deep") from None
     finally:
-        _gzip_budget.reset(token)
+        if _gzip_budget.get() is not outer:
+            _gzip_budget.set(outer)
 
 
 def read_object(data: bytes | bytearray | memoryview, pos: int = 0) -> tuple[object, int]:
@@ -137,18 +141,69 @@ def read_object(data: bytes | bytearray | memoryview, pos: int = 0) -> tuple[obj
     return _run(read_boxed, data, pos)
 
 
-def decode(data: bytes | bytearray | memoryview) -> object:
-    """The one boxed value that ``data`` holds, every byte of it."""
-    return read_all(read_boxed, data)
+def decode(data: bytes | bytearray | memoryview, start: int = 0, end: int | None = None
+           ) -> object:
+    """The one boxed value that ``data`` holds, every byte of it; or, with ``start`` and
+    ``end``, the one value that ``data[start:end]`` holds, read in place (no copy of the span:
+    what a session does with the result inside a decrypted message)."""
+    return read_all(read_boxed, data, start, end)
 
 
-def read_all(reader: Reader, data: bytes | bytearray | memoryview) -> object:
-    """``reader`` applied at 0; bytes left over are ``reason="trailing_bytes"``."""
-    data = _as_bytes(data)
-    value, end = _run(reader, data, 0)
-    if end != len(data):
-        raise TLDecodeError(f"{len(data) - end} bytes after the TL value",
-                            reason="trailing_bytes")
+def read_all(reader: Reader, data: bytes | bytearray | memoryview, start: int = 0,
+             end: int | None = None) -> object:
+    """``reader`` applied at ``start`` (0); it must stop exactly at ``end`` (the end of
+    ``data``): bytes left over are ``reason="trailing_bytes"``.  The result and any error are
+    those of decoding the copy ``data[start:end]``."""
+    if data.__class__ is not bytes:
+        data = _as_bytes(data)
+    size = len(data)
+    if end is None or end == size:
+        if not 0 <= start <= size:
+            raise UsageError(f"start {start} is outside the {size} bytes of data")
+        return _read_span(reader, data, start, size)
+    if not 0 <= start <= end <= size:
+        raise UsageError(f"span {start}..{end} is outside the {size} bytes of data")
+    # In place first.  Readers only move forward, so a value that ends exactly at `end` read
+    # nothing beyond it and is what the copy would give; anything else (an error, a stop
+    # elsewhere, a field that runs "to the end of the data") is decided on the copy itself.
+    try:
+        value, stop = _run(reader, data, start)
+        if stop == end:
+            return value
+    except TLDecodeError:
+        pass
+    return _read_span(reader, data[start:end], 0, end - start)
+
+
+SpanReader = Callable[[bytes, int, "int | None"], object]
+
+
+def span_reader(reader: Reader) -> SpanReader:
+    """``read(data, start=0, end=None)``: :func:`read_all` with ``reader``, with the fewest
+    layers between the caller and the reader (what a session calls once per answer)."""
+
+    def read(data: bytes, start: int = 0, end: int | None = None) -> object:
+        if end is None or data.__class__ is not bytes or not 0 <= start <= end <= len(data):
+            return read_all(reader, data, start, end)
+        outer = _gzip_budget.get()
+        try:
+            value, stop = reader(data, start)
+        except Exception:  # decided on the copy, which says what is wrong
+            stop = -1
+        finally:
+            if _gzip_budget.get() is not outer:
+                _gzip_budget.set(outer)
+        if stop == end:  # readers move forward only: nothing beyond `end` was read
+            return value
+        return _read_span(reader, data[start:end], 0, end - start)
+
+    return read
+
+
+def _read_span(reader: Reader, data: bytes, pos: int, end: int) -> object:
+    value, stop = _run(reader, data, pos)
+    if stop != end:
+        raise TLDecodeError(f"{end - stop} bytes after the TL value", reason="trailing_bytes")
     return value
 
 

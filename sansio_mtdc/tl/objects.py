@@ -7,7 +7,10 @@ decoding the result that answers them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from .decoding import decode, read_all
 
 if TYPE_CHECKING:
     from .decoding import Reader
@@ -43,9 +46,21 @@ class TLObject:
     _TL_SOURCE: ClassVar[str] = ""
     #: reader of the bare value (what follows the constructor number)
     _TL_READ: ClassVar[Reader]
+    #: the serialization as unjoined pieces when a ``bytes`` field is large, else as bytes
+    #: (generated for functions with a ``bytes`` field)
+    _TL_PIECES: ClassVar[Callable[[Any], bytes | list[bytes]] | None] = None
 
     def __bytes__(self) -> bytes:
         raise NotImplementedError  # every generated class defines it
+
+    def pieces(self) -> list[bytes]:
+        """``bytes(self)`` as a list of pieces whose concatenation it is.  For a request with a
+        ``bytes`` field (a file part...) a large value is one of the pieces, the very object
+        given, not a copy: what a session keeps to send the request again, and joins only into
+        the buffer it encrypts."""
+        make = type(self)._TL_PIECES
+        made = self.__bytes__() if make is None else make(self)
+        return [made] if isinstance(made, bytes) else made
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -89,25 +104,25 @@ class TLFunction(TLObject):
         query_attr = self._TL_QUERY_ATTR
         return None if query_attr is None else getattr(self, query_attr)
 
-    def read_result(self, data: bytes | bytearray | memoryview) -> object:
-        """Decode ``data``, the result payload of this request (all of it must be used).
+    def read_result(self, data: bytes | bytearray | memoryview, start: int = 0,
+                    end: int | None = None) -> object:
+        """Decode ``data``, the result payload of this request (all of it must be used); or,
+        with ``start`` and ``end``, the result that ``data[start:end]`` holds, read in place.
 
         Boxed results decode as any boxed value; bare ones (``Vector<long>``...) need the
         request's result type, which is why this is a method. Wrappers delegate to the wrapped
         query; a foreign query (any object with ``__bytes__``) gets a generic boxed decode.
         """
-        from .decoding import decode, read_all
-
         query_attr = self._TL_QUERY_ATTR
         if query_attr is not None:
             query = getattr(self, query_attr)
             if isinstance(query, TLFunction):
-                return query.read_result(data)
-            return decode(data)
+                return query.read_result(data, start, end)
+            return decode(data, start, end)
         reader = type(self)._TL_RESULT_READER
         if reader is None:
-            return decode(data)
-        return read_all(reader, data)
+            return decode(data, start, end)
+        return read_all(reader, data, start, end)
 
 
 def _short_repr(value: object) -> str:

@@ -139,13 +139,17 @@ class _SchemaClasses:
             "_TL_COMBINATOR": combinator,
             "_TL_SOURCE": code.source,
         }
+        if "_tl_pieces" in namespace:
+            body["_TL_PIECES"] = namespace["_tl_pieces"]
         base: type[TLObject] = TLObject
         if combinator.is_function:
             base = TLFunction
             body.update(self._result_attrs(combinator, fields))
         cls = type(combinator.class_name, (base,), body)
         namespace["_C"] = cls
-        for method in ("__init__", "__bytes__", "_read"):
+        for method in ("__init__", "__bytes__", "_read", "_tl_pieces"):
+            if method not in namespace:
+                continue
             function = namespace[method]
             function.__qualname__ = f"{qualname}.{method}"  # type: ignore[attr-defined]
         return cls

@@ -196,6 +196,33 @@ def test_round_trip_both_directions(body: bytes, extra: int, x: int) -> None:
         plaintext + padding)
 
 
+@settings(max_examples=40, deadline=None)
+@given(body=st.binary(max_size=600).map(lambda b: b[:len(b) & -4]), extra=st.integers(0, 63),
+       x=directions)
+def test_encrypt_padded_is_encrypt_of_the_joined_parts(body: bytes, extra: int, x: int) -> None:
+    key = AuthKey(KEY)
+    plaintext = message(body)
+    padding = pad_for(plaintext, extra)
+    packet = key.encrypt_padded(plaintext + padding, x)
+    assert packet == key.encrypt(plaintext, padding, x)
+    assert key.encrypt_padded(bytearray(plaintext + padding), x) == packet
+    assert key.decrypt(packet, x) == plaintext + padding
+
+
+@pytest.mark.parametrize("length_field, padding", [
+    (4, 11), (4, 13), (4, 1036), (-4, 12), (100, 12), (0, 0),
+])
+def test_encrypt_padded_checks_the_padding_the_length_field_leaves(length_field: int,
+                                                                   padding: int) -> None:
+    data = message(b"abcd")[:28] + struct.pack("<i", length_field) + b"abcd" + bytes(padding)
+    with pytest.raises(UsageError):
+        AuthKey(KEY).encrypt_padded(data, 0)
+    with pytest.raises(UsageError):
+        AuthKey(KEY).encrypt_padded(bytes(32), 0)  # shorter than any message
+    with pytest.raises(UsageError):
+        AuthKey(KEY).encrypt_padded(message(b"abcd") + bytes(28), 3)  # x
+
+
 def test_round_trip_of_a_large_message() -> None:
     key = AuthKey(KEY)
     plaintext = message(bytes(range(256)) * 512)  # 128 KiB body
