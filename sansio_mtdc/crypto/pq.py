@@ -24,7 +24,7 @@ __all__ = ["MAX_PQ", "factorize", "generate_pq"]
 #: tolerated, anything larger is refused before any work is spent on it.
 MAX_PQ = (1 << 64) - 1
 
-_BATCH = 128           # differences multiplied together between two gcds
+_BATCH = 256           # differences multiplied together between two gcds
 _MAX_ROUND = 1 << 20   # Brent rounds double up to this: 8 to 16 times what 32-bit primes need
 _CONSTANTS = (1, 3, 5, 7, 11)  # the polynomials y^2 + c tried in turn
 
@@ -74,14 +74,20 @@ def factorize(pq: int, *, use_gmpy2: bool | None = None) -> tuple[int, int]:
 
 def _rho_brent(n: Any, c: Any, y: Any) -> Any:
     """A non-trivial factor of ``n`` from the walk ``y -> y^2 + c``, or ``n`` or ``0`` when this
-    walk fails (the caller then tries another ``c``).  Works on ints and on gmpy2 integers."""
+    walk fails (the caller then tries another ``c``).  Works on ints and on gmpy2 integers.
+
+    Brent's schedule: in round ``r`` the walk first moves ``r`` steps from the saved point ``x``,
+    then ``r`` more steps are compared with it, the differences multiplied together four at a
+    time before each reduction and a gcd taken every ``_BATCH`` steps.  In CPython a step of the
+    walk costs about 130 ns and a comparison about 100 ns (the multiplications and the
+    remainder of 3-digit integers): those two numbers are the whole budget."""
     r, q, g = 1, 1, 1
     x = ys = y
     while g == 1:
         if r > _MAX_ROUND:
             return 0
         x = y
-        for _ in repeat(None, r >> 3):  # advance r steps without comparing
+        for _ in repeat(None, r >> 4):  # advance r steps without comparing
             y = (y * y + c) % n
             y = (y * y + c) % n
             y = (y * y + c) % n
@@ -90,20 +96,32 @@ def _rho_brent(n: Any, c: Any, y: Any) -> Any:
             y = (y * y + c) % n
             y = (y * y + c) % n
             y = (y * y + c) % n
-        for _ in repeat(None, r & 7):
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+            y = (y * y + c) % n
+        for _ in repeat(None, r & 15):
             y = (y * y + c) % n
         done = 0
         while done < r and g == 1:
             ys = y
             steps = min(_BATCH, r - done)
-            for _ in repeat(None, steps >> 2):  # compare r more steps with x, gcd per batch
+            for _ in repeat(None, steps >> 3):  # compare with x, one reduction per 4 steps
                 y1 = (y * y + c) % n
-                y = (y1 * y1 + c) % n
-                q = q * (x - y1) * (x - y) % n
+                y2 = (y1 * y1 + c) % n
+                y3 = (y2 * y2 + c) % n
+                y = (y3 * y3 + c) % n
+                q = q * (x - y1) * (x - y2) * (x - y3) * (x - y) % n
                 y1 = (y * y + c) % n
-                y = (y1 * y1 + c) % n
-                q = q * (x - y1) * (x - y) % n
-            for _ in repeat(None, steps & 3):
+                y2 = (y1 * y1 + c) % n
+                y3 = (y2 * y2 + c) % n
+                y = (y3 * y3 + c) % n
+                q = q * (x - y1) * (x - y2) * (x - y3) * (x - y) % n
+            for _ in repeat(None, steps & 7):
                 y = (y * y + c) % n
                 q = q * (x - y) % n
             g = gcd(q, n)

@@ -2,7 +2,8 @@
 composite passes, with no randomness drawn.
 
 * :func:`is_prime_u64`: Miller-Rabin with the first twelve primes as bases, which is a proof for
-  every n < 3.3 * 10^24 (Sorenson and Webster, 2015).
+  every n < 3.3 * 10^24 (Sorenson and Webster, 2015); below 4,759,123,141 the bases 2, 7 and 61
+  are a proof already (Jaeschke, 1993).
 * :func:`is_probable_prime`: Baillie-PSW (Miller-Rabin base 2 plus a strong Lucas test; no
   composite is known to pass it) and then extra Miller-Rabin rounds whose bases are SHA-256 of the
   number itself, so a server cannot pick a composite built to pass fixed bases.
@@ -33,6 +34,9 @@ def _sieve(limit: int) -> tuple[int, ...]:
 #: The primes below 2000, for trial division.
 SMALL_PRIMES: tuple[int, ...] = _sieve(2000)
 _U64_BASES = SMALL_PRIMES[:12]  # 2 .. 37
+#: Miller-Rabin bases that decide every n < 4,759,123,141 (Jaeschke, 1993): p and q of a pq
+_U32_BASES = (2, 7, 61)
+_U32_LIMIT = 4_759_123_141
 _HASHED_ROUNDS = 8
 
 
@@ -62,8 +66,11 @@ def is_prime_u64(n: int) -> bool:
     for p in _U64_BASES:
         if n % p == 0:
             return n == p
+    if n < 41 * 41:
+        return True  # no prime factor up to 37, none above it either
     d, s = _split_even(n - 1)
-    return all(_strong_probable_prime(n, base, d, s) for base in _U64_BASES)
+    bases = _U32_BASES if n < _U32_LIMIT else _U64_BASES
+    return all(_strong_probable_prime(n, base, d, s) for base in bases)
 
 
 def _jacobi(a: int, n: int) -> int:

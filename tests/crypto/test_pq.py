@@ -53,6 +53,19 @@ def test_is_prime_u64_rejects_pseudoprimes(n: int) -> None:
     assert not is_prime_u64(n)
 
 
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(min_value=1 << 31, max_value=(1 << 32) - 1).map(lambda n: n | 1))
+def test_is_prime_u64_on_32_bit_numbers_agrees_with_trial_division(n: int) -> None:
+    # the range of p and q, decided with three Miller-Rabin bases
+    assert is_prime_u64(n) == is_prime_by_trial_division(n)
+
+
+def test_three_bases_are_not_trusted_past_their_bound() -> None:
+    assert not is_prime_u64(4_759_123_141)  # the first strong pseudoprime to 2, 7 and 61
+    assert is_prime_u64(4_759_123_141 + 2) == all(
+        (4_759_123_143) % p for p in SMALL_PRIMES if p * p <= 4_759_123_143)
+
+
 @pytest.mark.parametrize("n", [2, 3, 37, 41, 2**31 - 1, 2**61 - 1, 18446744073709551557])
 def test_is_prime_u64_accepts_primes(n: int) -> None:
     assert is_prime_u64(n)
