@@ -1,8 +1,9 @@
 """The cryptography of MTProto 2.0, without state: AES-256-IGE and -CTR, message encryption,
 the handshake's RSA, proof of work, Diffie-Hellman checks and key derivations.
 
-Importing this package is cheap: the optional accelerators that are slow to import (gmpy2,
-``cryptography``'s ciphers) are loaded on first use.  Modules:
+Importing this package is cheap: each name is loaded from its module when first used, and the
+optional accelerators that are slow to import (gmpy2, ``cryptography``'s ciphers) on first use
+too.  Modules:
 
 * :mod:`~sansio_mtdc.crypto.aes`: IGE (backend chosen at import, :data:`BACKEND`) and CTR
 * :mod:`~sansio_mtdc.crypto.mtproto2`: :class:`AuthKey`, msg_key, KDF, padding
@@ -14,41 +15,65 @@ Importing this package is cheap: the optional accelerators that are slow to impo
 
 from __future__ import annotations
 
-from .aes import BACKEND, AesCtr, IgeBackend, available_backends, ige256_decrypt, ige256_encrypt
-from .dh import HAVE_GMPY2, TELEGRAM_DH_PRIME, check_dh_params, check_g_a, powmod
-from .hashing import ct_equal, sha1, sha256
-from .inputs import BytesLike, RandomSource
-from .kdf import (
-    auth_key_from_int,
-    initial_server_salt,
-    initial_server_salt_int,
-    new_nonce_hash,
-    tmp_aes_key_iv,
-)
-from .mtproto2 import (
-    CLIENT_TO_SERVER,
-    SERVER_TO_CLIENT,
-    AuthKey,
-    kdf1,
-    kdf2,
-    msg_key,
-    msg_key_v1,
-    padding_length,
-)
-from .pq import factorize, generate_pq
-from .rsa import (
-    PRODUCTION_KEYS,
-    REFERENCE_CLUSTER_KEYS,
-    TEST_KEYS,
-    KeyRegistry,
-    LegacyPlaintext,
-    RSAPrivateKey,
-    RSAPublicKey,
-    check_legacy_hash,
-    reference_cluster_key,
-    rsa_encrypt_legacy,
-    rsa_pad_encrypt,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .aes import BACKEND, AesCtr, IgeBackend, available_backends, ige256_decrypt, ige256_encrypt
+    from .dh import HAVE_GMPY2, TELEGRAM_DH_PRIME, check_dh_params, check_g_a, powmod
+    from .hashing import ct_equal, sha1, sha256
+    from .inputs import BytesLike, RandomSource
+    from .kdf import (
+        auth_key_from_int,
+        initial_server_salt,
+        initial_server_salt_int,
+        new_nonce_hash,
+        tmp_aes_key_iv,
+    )
+    from .mtproto2 import (
+        CLIENT_TO_SERVER,
+        SERVER_TO_CLIENT,
+        AuthKey,
+        kdf1,
+        kdf2,
+        msg_key,
+        msg_key_v1,
+        padding_length,
+    )
+    from .pq import factorize, generate_pq
+    from .rsa import (
+        PRODUCTION_KEYS,
+        REFERENCE_CLUSTER_KEYS,
+        TEST_KEYS,
+        KeyRegistry,
+        LegacyPlaintext,
+        RSAPrivateKey,
+        RSAPublicKey,
+        check_legacy_hash,
+        reference_cluster_key,
+        rsa_encrypt_legacy,
+        rsa_pad_encrypt,
+    )
+
+#: public name -> the module that defines it (imported on first use: ``from sansio_mtdc.crypto
+#: import AuthKey`` loads the message encryption without the RSA keys or the DH checks)
+_LAZY = {
+    **dict.fromkeys(("BACKEND", "AesCtr", "IgeBackend", "available_backends", "ige256_decrypt",
+                     "ige256_encrypt"), "aes"),
+    **dict.fromkeys(("HAVE_GMPY2", "TELEGRAM_DH_PRIME", "check_dh_params", "check_g_a",
+                     "powmod"), "dh"),
+    **dict.fromkeys(("ct_equal", "sha1", "sha256"), "hashing"),
+    **dict.fromkeys(("BytesLike", "RandomSource"), "inputs"),
+    **dict.fromkeys(("auth_key_from_int", "initial_server_salt", "initial_server_salt_int",
+                     "new_nonce_hash", "tmp_aes_key_iv"), "kdf"),
+    **dict.fromkeys(("CLIENT_TO_SERVER", "SERVER_TO_CLIENT", "AuthKey", "kdf1", "kdf2",
+                     "msg_key", "msg_key_v1", "padding_length"), "mtproto2"),
+    **dict.fromkeys(("factorize", "generate_pq"), "pq"),
+    **dict.fromkeys(("PRODUCTION_KEYS", "REFERENCE_CLUSTER_KEYS", "TEST_KEYS", "KeyRegistry",
+                     "LegacyPlaintext", "RSAPrivateKey", "RSAPublicKey", "check_legacy_hash",
+                     "reference_cluster_key", "rsa_encrypt_legacy", "rsa_pad_encrypt"), "rsa"),
+}
+_SUBMODULES = frozenset({"aes", "arith", "der", "dh", "hashing", "inputs", "kdf", "mtproto2",
+                         "pq", "primes", "rsa"})
 
 __all__ = [
     "BACKEND",
@@ -94,3 +119,20 @@ __all__ = [
     "sha256",
     "tmp_aes_key_iv",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from importlib import import_module
+
+    if name in _SUBMODULES:
+        return import_module(f"{__name__}.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

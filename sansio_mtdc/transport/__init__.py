@@ -14,27 +14,42 @@ codec, one per connection and side::
 A server looks at a new connection's first bytes with :func:`detect_codec`.  Payloads the client
 sent with ``quick_ack=True`` reach the server as :class:`QuickAckRequest` records.  Any byte
 sequence a peer can send either decodes or raises :class:`~sansio_mtdc.errors.FramingError`,
-after which the codec is poisoned.
+after which the codec is poisoned.  Each name is imported from its module when first used.
 """
 
 from __future__ import annotations
 
-from .abridged import Abridged
-from .codec import Codec, FramingCodec
-from .detect import detect_codec
-from .full import Full
-from .intermediate import Intermediate
-from .obfuscated import Obfuscated, obfuscation_dc_id
-from .packets import (
-    DEFAULT_MAX_PACKET,
-    Packet,
-    QuickAck,
-    QuickAckRequest,
-    RandomSource,
-    Side,
-    TransportErrorCode,
-)
-from .padded import PaddedIntermediate
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .abridged import Abridged
+    from .codec import Codec, FramingCodec
+    from .detect import detect_codec
+    from .full import Full
+    from .intermediate import Intermediate
+    from .obfuscated import Obfuscated, obfuscation_dc_id
+    from .packets import (
+        DEFAULT_MAX_PACKET,
+        Packet,
+        QuickAck,
+        QuickAckRequest,
+        RandomSource,
+        Side,
+        TransportErrorCode,
+    )
+    from .padded import PaddedIntermediate
+
+#: public name -> the module that defines it (imported on first use)
+_LAZY = {
+    "Abridged": "abridged", "Codec": "codec", "FramingCodec": "codec",
+    "detect_codec": "detect", "Full": "full", "Intermediate": "intermediate",
+    "Obfuscated": "obfuscated", "obfuscation_dc_id": "obfuscated",
+    "PaddedIntermediate": "padded",
+    **dict.fromkeys(("DEFAULT_MAX_PACKET", "Packet", "QuickAck", "QuickAckRequest",
+                     "RandomSource", "Side", "TransportErrorCode"), "packets"),
+}
+_SUBMODULES = frozenset({"abridged", "codec", "detect", "full", "intermediate", "obfuscated",
+                         "packets", "padded"})
 
 __all__ = [
     "DEFAULT_MAX_PACKET",
@@ -54,3 +69,20 @@ __all__ = [
     "detect_codec",
     "obfuscation_dc_id",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    from importlib import import_module
+
+    if name in _SUBMODULES:
+        return import_module(f"{__name__}.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -17,7 +17,6 @@ fake-TLS ``ee`` secrets, which are not supported.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from hashlib import sha256
 
 from ..errors import FramingError, UsageError
 from .abridged import Abridged
@@ -86,6 +85,8 @@ def _derive(preamble: bytes, secret: bytes) -> tuple[bytes, bytes, bytes, bytes]
     up_key, up_iv = preamble[8:40], preamble[40:56]
     down_key, down_iv = reverse[8:40], reverse[40:56]
     if secret:
+        from hashlib import sha256  # only proxies need it: importing hashlib costs milliseconds
+
         up_key = sha256(up_key + secret).digest()
         down_key = sha256(down_key + secret).digest()
     return up_key, up_iv, down_key, down_iv
