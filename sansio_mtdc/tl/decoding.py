@@ -146,7 +146,23 @@ def decode(data: bytes | bytearray | memoryview, start: int = 0, end: int | None
     """The one boxed value that ``data`` holds, every byte of it; or, with ``start`` and
     ``end``, the one value that ``data[start:end]`` holds, read in place (no copy of the span:
     what a session does with the result inside a decrypted message)."""
-    return read_all(read_boxed, data, start, end)
+    if end is not None or start or data.__class__ is not bytes:
+        return read_all(read_boxed, data, start, end)
+    # read_all(read_boxed, data), flattened: the layers cost more than a small object's reader
+    outer = _gzip_budget.get()
+    try:
+        value, stop = READERS[_U32(data, 0)[0]](data, 4)
+    except _TRUNCATION_ERRORS:
+        raise TLDecodeError("truncated TL data", reason="truncated") from None
+    except RecursionError:
+        raise TLDecodeError("TL data nested too deep", reason="too_deep") from None
+    finally:
+        if _gzip_budget.get() is not outer:
+            _gzip_budget.set(outer)
+    if stop != len(data):
+        raise TLDecodeError(f"{len(data) - stop} bytes after the TL value",
+                            reason="trailing_bytes")
+    return value
 
 
 def read_all(reader: Reader, data: bytes | bytearray | memoryview, start: int = 0,
