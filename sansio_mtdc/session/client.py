@@ -523,11 +523,13 @@ class ClientSession:
                 else:
                     body = req.payload
                 msg_id = self._clock.next(now)
-                if msg_id in self._sent_ids:
+                if self._sent_ids.put_new(msg_id, None):
+                    seq = self._seq
+                    seqno = seq * 2 + 1
+                    self._seq = seq + 1
+                else:  # the clock was set back onto an id of ours
                     msg_id, seqno = self._next_ids(now, True)
-                else:
-                    seqno = self._seq * 2 + 1
-                    self._seq += 1
+                    self._sent_ids.put(msg_id, None)
                 if req.msg_id is None and req.kind == _USER:
                     req.msg_id = msg_id
                     req.seqno = seqno
@@ -536,7 +538,6 @@ class ClientSession:
                     self._by_msg_id[msg_id] = req
                 else:
                     self._sent(req, msg_id, seqno, body, now)
-                self._sent_ids.put(msg_id, None)
                 return [self._packet(msg_id, seqno, body)]
         return self._flush(now)
 

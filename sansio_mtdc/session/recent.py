@@ -118,6 +118,17 @@ class RecentMap(Generic[K, V]):
             self._old = new
             self._new = {}
 
+    def put_new(self, key: K, value: V) -> bool:
+        """:meth:`put` unless ``key`` is held already; whether it was put."""
+        new = self._new
+        if key in new or key in self._old:
+            return False
+        new[key] = value
+        if len(new) >= self._half:
+            self._old = new
+            self._new = {}
+        return True
+
     def clear(self) -> None:
         self._new = {}
         self._old = {}
