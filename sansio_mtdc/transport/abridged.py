@@ -34,6 +34,16 @@ class Abridged(FramingCodec):
         # a one-word packet from the server may be a transport error code: not inline
         self._plain_floor = 2 if self._client else 1
 
+    def encode(self, payload: bytes, *, quick_ack: bool = False) -> bytes:
+        """One framed packet.  Only the client may ask for a quick ack."""
+        n = len(payload)
+        if not (quick_ack or n & 3 or n > self.max_packet or not n):
+            words = n >> 2  # the common case, without the general checks
+            if words < _LONG:
+                return _SHORT_HEADERS[words] + payload
+            return _U32.pack(words << 8 | _LONG) + payload
+        return FramingCodec.encode(self, payload, quick_ack=quick_ack)
+
     def _frame(self, payload: bytes, n: int, quick_ack: bool) -> bytes:
         words = n >> 2
         flag = 0x80 if quick_ack else 0

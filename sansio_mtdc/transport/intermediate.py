@@ -31,6 +31,13 @@ class Intermediate(FramingCodec):
         super().__init__(side, max_packet=max_packet)
         self._plain_floor = self.SHORT_PACKET if self._client else 1
 
+    def encode(self, payload: bytes, *, quick_ack: bool = False) -> bytes:
+        """One framed packet.  Only the client may ask for a quick ack."""
+        n = len(payload)
+        if not (quick_ack or n & 3 or n > self.max_packet or not n):
+            return _U32.pack(n) + payload  # the common case, without the general checks
+        return FramingCodec.encode(self, payload, quick_ack=quick_ack)
+
     def _frame(self, payload: bytes, n: int, quick_ack: bool) -> bytes:
         return _U32.pack(n | 0x80000000 if quick_ack else n) + payload
 

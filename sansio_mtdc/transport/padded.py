@@ -15,6 +15,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import UsageError
+from .codec import FramingCodec
 from .intermediate import Intermediate
 from .packets import DEFAULT_MAX_PACKET, Packet, QuickAck, RandomSource, Side, TransportErrorCode
 
@@ -44,6 +45,8 @@ class PaddedIntermediate(Intermediate):
             raise UsageError("random must be a callable returning n random bytes")
         super().__init__(side, max_packet=max_packet)
         self._random = random
+
+    encode = FramingCodec.encode  # random padding: no shortcut past _frame
 
     def _frame(self, payload: bytes, n: int, quick_ack: bool) -> bytes:
         noise = self._random(16)
