@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+
 from sansio_mtdc.adapters.bench.handshake import (
     TELETHON_ATTEMPTS,
     new_server,
@@ -14,7 +15,6 @@ from sansio_mtdc.adapters.bench.handshake import (
     sansio_handshake,
     telethon_handshake,
 )
-
 from sansio_mtdc.handshake import ServerState
 
 
