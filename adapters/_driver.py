@@ -159,24 +159,23 @@ class Driver:
                 self._on_event(event)
             except Exception:  # the application's bug must not lose the events behind it
                 log.exception("on_event raised on %r", event)
-        kind = type(event)
-        if kind is Result or kind is Failed:
-            done = self._waiters.pop(event.rid, None)  # type: ignore[union-attr]
+        if type(event) is Result or type(event) is Failed:
+            done = self._waiters.pop(event.rid, None)
             if done is not None:
-                if kind is Result:
-                    done(event.value, None)  # type: ignore[union-attr]
+                if type(event) is Result:
+                    done(event.value, None)
                 else:
-                    done(None, event.error)  # type: ignore[union-attr]
-        elif kind is Update:
+                    done(None, event.error)
+        elif type(event) is Update:
             if self._on_update is not None:
                 try:
-                    self._on_update(event.value, event.dc_id)  # type: ignore[union-attr]
+                    self._on_update(event.value, event.dc_id)
                 except Exception:
                     log.exception("on_update raised")
-        elif kind is StateChanged:
+        elif type(event) is StateChanged:
             if self.store is not None:
                 try:
-                    self.store.save(event.state)  # type: ignore[union-attr]
+                    self.store.save(event.state)
                 except Exception:  # a full disk must not stop the connections
                     log.exception("could not save the client state")
         else:
