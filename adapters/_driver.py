@@ -159,13 +159,14 @@ class Driver:
                 self._on_event(event)
             except Exception:  # the application's bug must not lose the events behind it
                 log.exception("on_event raised on %r", event)
-        if type(event) is Result or type(event) is Failed:
+        if type(event) is Result:
             done = self._waiters.pop(event.rid, None)
             if done is not None:
-                if type(event) is Result:
-                    done(event.value, None)
-                else:
-                    done(None, event.error)
+                done(event.value, None)
+        elif type(event) is Failed:
+            done = self._waiters.pop(event.rid, None)
+            if done is not None:
+                done(None, event.error)
         elif type(event) is Update:
             if self._on_update is not None:
                 try:
