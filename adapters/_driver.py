@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sansio_mtdc.client import Action, Client, ClientConfig, ClientState
+from sansio_mtdc.client import Action, Client, ClientConfig, ClientState, Close
 from sansio_mtdc.client.events import (
     AuthKeyCreated,
     AuthorizationImported,
@@ -91,6 +91,9 @@ class Driver:
         self._on_update = on_update
         self._on_event = on_event
         self._waiters: dict[int, Done] = {}
+        #: Round trips on the longest causal chain so far (see :meth:`inputs_done`).
+        self.round_trips = 0
+        self._asked: dict[int, int] = {}  # conn_id -> the round of its first unanswered flight
 
     def __repr__(self) -> str:
         return f"<Driver {self.client!r}>"
@@ -111,6 +114,7 @@ class Driver:
 
     def made(self, conn_id: int, address: Endpoint) -> list[Action]:
         log.debug("connection %d: connected to %s", conn_id, _where(address))
+        self._answered(conn_id)
         self.client.connection_made(conn_id, now=self.clock(), address=address)
         return self.inputs_done()
 
@@ -121,10 +125,12 @@ class Driver:
         return self.inputs_done()
 
     def received(self, conn_id: int, data: bytes) -> list[Action]:
+        self._answered(conn_id)
         self.client.receive_data(conn_id, data, now=self.clock())
         return self.inputs_done()
 
     def lost(self, conn_id: int, error: str | None) -> list[Action]:
+        self._asked.pop(conn_id, None)
         self.client.connection_lost(conn_id, now=self.clock(), error=error)
         return self.inputs_done()
 
@@ -149,9 +155,23 @@ class Driver:
         while (event := client.next_event()) is not None:
             self._handle(event)
         actions = []
+        asked = self._asked
         while (action := client.next_action()) is not None:
             actions.append(action)
+            if type(action) is Close:
+                asked.pop(action.conn_id, None)
+            elif action.conn_id not in asked:
+                asked[action.conn_id] = self.round_trips + 1
         return actions
+
+    def _answered(self, conn_id: int) -> None:
+        """Count round trips as a causal depth: a flight (a connect, or bytes sent) belongs to
+        round ``n + 1`` when ``n`` rounds were complete when it left; an answer completes its
+        connection's oldest unanswered flight.  Parallel flights (an export while a handshake
+        runs) share rounds, so this counts what latency costs, as the simulated network does."""
+        flight = self._asked.pop(conn_id, 0)
+        if flight > self.round_trips:
+            self.round_trips = flight
 
     def _handle(self, event: Event) -> None:
         if self._on_event is not None:
