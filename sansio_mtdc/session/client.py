@@ -32,7 +32,7 @@ every other case a request is executed at most once.
 from __future__ import annotations
 
 import struct
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, cast
 
@@ -101,6 +101,9 @@ _REFUSED = wire.NOT_CONTENT_RELATED | {wire.MSGS_STATE_REQ, wire.MSG_RESEND_REQ,
 _CONTAINER_ID = struct.pack("<I", wire.MSG_CONTAINER)
 _ITEM_OVERHEAD = wire.ITEM_HEADER_SIZE
 _CONTAINER_OVERHEAD = wire.CONTAINER_HEADER_SIZE
+#: the padding pool's first and largest sizes (a message takes 12 to 27 bytes of it)
+_PAD_POOL_MIN = 256
+_PAD_POOL_MAX = 4096
 #: a body this big is joined with its header and padding in one copy rather than two
 _JOIN_MIN = 512
 
@@ -246,6 +249,17 @@ class ClientSession:
     when they change).
     """
 
+    # no instance dict: a session has more attributes than a dict shares keys for, and each
+    # idle client keeps one (or more) sessions alive
+    __slots__ = ("_acks", "_acks_since", "_again", "_by_msg_id", "_by_token", "_clock",
+                 "_connected", "_ended", "_events", "_events_out", "_failed", "_future_salts",
+                 "_gzip_min_size", "_init_prefix", "_key", "_limits", "_max_message_bytes",
+                 "_max_pending", "_max_pending_acks", "_need_init", "_next_ping",
+                 "_old_session_ids", "_pad_pool", "_pad_used", "_ping", "_ping_deadline",
+                 "_queue", "_random", "_received", "_resend_wanted", "_salt", "_sent_ids",
+                 "_seq", "_seqno_failures", "_service", "_session_id", "_state_checks",
+                 "_unconfirmed", "_window_future", "_window_past", "dropped")
+
     def __init__(self, auth_key: AuthKey, *, salt: int, time_offset: float = 0.0,
                  random: RandomSource, init: InitConnectionParams | None = None,
                  limits: SessionLimits | None = None, session_id: int | None = None) -> None:
@@ -275,13 +289,13 @@ class ClientSession:
         self._init_prefix = init.prefix() if init is not None else None
         self._salt = salt
         self._session_id = session_id if session_id is not None else self._random_long()
-        self._old_session_ids: deque[int] = deque(maxlen=4)
+        self._old_session_ids: tuple[int, ...] = ()  # the last few, for stray messages
         self._seq = 0  # content-related messages sent so far
         self._connected = False
         self._failed = False
         self._need_init = False
         # requests
-        self._queue: deque[_Request] = deque()
+        self._queue: list[_Request] = []
         self._by_token: dict[Hashable, _Request] = {}
         self._by_msg_id: dict[int, _Request] = {}
         self._unconfirmed: list[_Request] = []
@@ -291,7 +305,7 @@ class ClientSession:
         # service messages to send: (body, requests asked about or None)
         self._service: list[tuple[bytes, list[_Request] | None]] = []
         self._resend_wanted: list[int] = []
-        self._acks: deque[int] = deque()
+        self._acks: list[int] = []
         self._acks_since = 0.0
         # memories
         self._received = RecentIds(limits.dedup_window)
@@ -302,28 +316,14 @@ class ClientSession:
         self._ping: _Request | None = None
         self._next_ping: float | None = None
         self._ping_deadline: float | None = None
-        self._events: deque[SessionEvent] = deque()
+        # events in order, and (taken from it when several wait) the older ones, reversed:
+        # two lists instead of a deque, whose first block alone is about 600 bytes
+        self._events: list[SessionEvent] = []
+        self._events_out: list[SessionEvent] = []
         self._pad_pool = b""
         self._pad_used = 0
         #: why packets were dropped, counted by reason (for tests and diagnostics)
         self.dropped: Counter[str] = Counter()
-        self._handlers: dict[int, Callable[[int, int, bytes, float], None]] = {
-            wire.MSGS_ACK: self._on_msgs_ack,
-            wire.BAD_MSG_NOTIFICATION: self._on_bad_msg,
-            wire.BAD_SERVER_SALT: self._on_bad_msg,
-            wire.NEW_SESSION_CREATED: self._on_new_session,
-            wire.PONG: self._on_pong,
-            wire.FUTURE_SALTS: self._on_future_salts,
-            wire.MSGS_STATE_REQ: self._on_state_req,
-            wire.MSGS_STATE_INFO: self._on_state_info,
-            wire.MSGS_ALL_INFO: self._on_all_info,
-            wire.MSG_DETAILED_INFO: self._on_detailed_info,
-            wire.MSG_NEW_DETAILED_INFO: self._on_detailed_info,
-            wire.MSG_RESEND_REQ: self._on_resend_req,
-            wire.DESTROY_SESSION_OK: self._on_destroy_session,
-            wire.DESTROY_SESSION_NONE: self._on_destroy_session,
-            wire.MSG_COPY: self._on_msg_copy,
-        }
 
     # --- state for the caller to persist ------------------------------------------------------
 
@@ -517,7 +517,7 @@ class ClientSession:
             req = queue[0]
             if req.state == _QUEUED and req.after is None:
                 # the common case: one request alone, as fast as it can go
-                queue.popleft()
+                queue.pop()
                 if req.compress or (req.api and self._need_init) or req.init_wrapped:
                     body = self._build(req)
                 else:
@@ -658,17 +658,16 @@ class ClientSession:
     def _packet(self, msg_id: int, seqno: int, body: Body) -> bytes:
         """One encrypted message: envelope, body and padding joined in one buffer, sealed.
 
-        The padding is cut from a pool of random bytes drawn 4 KiB at a time (one call to
-        ``random`` per few hundred messages instead of one per message)."""
+        The padding is cut from a pool of random bytes (one call to ``random`` per many
+        messages instead of one per message).  The pool starts small and doubles with each
+        refill up to 4 KiB: a busy session draws rarely, an idle one holds little."""
         size = len(body) if isinstance(body, bytes) else sum(map(len, body))
         pad = 12 + (-(size + 44) & 15)
         start = self._pad_used
         end = start + pad
         pool = self._pad_pool
         if end > len(pool):
-            pool = self._pad_pool = self._random(4096)
-            if len(pool) != 4096:
-                raise UsageError("random(4096) must return 4096 bytes")
+            pool = self._pad_pool = self._draw_pool(len(pool))
             start, end = 0, pad
         self._pad_used = end
         header = _ENVELOPE_PACK(self._salt, self._session_id, msg_id, seqno, size)
@@ -679,6 +678,13 @@ class ClientSession:
         else:
             data = b"".join((header, body, pool[start:end]))
         return self._key.encrypt_padded(data, 0)
+
+    def _draw_pool(self, previous: int) -> bytes:
+        size = min(_PAD_POOL_MAX, max(_PAD_POOL_MIN, 2 * previous))
+        pool = self._random(size)
+        if len(pool) != size:
+            raise UsageError(f"random({size}) must return {size} bytes")
+        return pool
 
     def _sort_unconfirmed(self, now: float) -> None:
         """After a reconnect: young requests go again with their msg_id, old ones are asked
@@ -746,8 +752,18 @@ class ClientSession:
 
     def next_event(self) -> SessionEvent | None:
         """The next event, or None."""
+        out = self._events_out
+        if out:
+            return out.pop()
         events = self._events
-        return events.popleft() if events else None
+        if not events:
+            return None
+        if len(events) == 1:
+            return events.pop()
+        # several wait: reversed, they are taken from the end, each in O(1)
+        events.reverse()
+        self._events_out, self._events = events, out
+        return events.pop()
 
     def receive(self, payload: bytes, *, now: float) -> None:
         """One transport payload from the server (an encrypted message).  Never raises."""
@@ -802,7 +818,7 @@ class ClientSession:
                         self._acks_since = now
                     acks.append(msg_id)
                     if len(acks) > self._max_pending_acks:
-                        acks.popleft()
+                        del acks[0]
                         self.dropped["ack_overflow"] += 1
                 self._seqno_failures = 0
                 end = 32 + length
@@ -897,9 +913,9 @@ class ClientSession:
             if number in (wire.MSG_CONTAINER, wire.GZIP_PACKED):
                 raise TLDecodeError("a container or gzip_packed inside gzip_packed",
                                     reason="nested_container")
-        handler = self._handlers.get(number)
+        handler = _HANDLERS.get(number)
         if handler is not None:
-            handler(msg_id, seqno, body, now)
+            handler(self, msg_id, seqno, body, now)
         else:
             self._events.append(Update(decode(body)))
 
@@ -909,7 +925,7 @@ class ClientSession:
             self._acks_since = now
         acks.append(msg_id)
         if len(acks) > self._limits.max_pending_acks:
-            acks.popleft()
+            del acks[0]  # O(n), but only when acks pile up unsent
             self.dropped["ack_overflow"] += 1
 
     # --- answers -------------------------------------------------------------------------------
@@ -1057,7 +1073,7 @@ class ClientSession:
     def _new_session(self) -> None:
         """Start over with a new session_id (repeated seqno errors): everything pending is sent
         again in it."""
-        self._old_session_ids.append(self._session_id)
+        self._old_session_ids = (*self._old_session_ids, self._session_id)[-4:]
         self._session_id = self._random_long()
         self._seq = 0
         self._seqno_failures = 0
@@ -1267,6 +1283,24 @@ class ClientSession:
                 f"pending={self.pending()}, connected={self._connected})")
 
 
+#: the service messages, by constructor: one table for every session
+_HANDLERS: dict[int, Callable[[ClientSession, int, int, bytes, float], None]] = {
+    wire.MSGS_ACK: ClientSession._on_msgs_ack,
+    wire.BAD_MSG_NOTIFICATION: ClientSession._on_bad_msg,
+    wire.BAD_SERVER_SALT: ClientSession._on_bad_msg,
+    wire.NEW_SESSION_CREATED: ClientSession._on_new_session,
+    wire.PONG: ClientSession._on_pong,
+    wire.FUTURE_SALTS: ClientSession._on_future_salts,
+    wire.MSGS_STATE_REQ: ClientSession._on_state_req,
+    wire.MSGS_STATE_INFO: ClientSession._on_state_info,
+    wire.MSGS_ALL_INFO: ClientSession._on_all_info,
+    wire.MSG_DETAILED_INFO: ClientSession._on_detailed_info,
+    wire.MSG_NEW_DETAILED_INFO: ClientSession._on_detailed_info,
+    wire.MSG_RESEND_REQ: ClientSession._on_resend_req,
+    wire.DESTROY_SESSION_OK: ClientSession._on_destroy_session,
+    wire.DESTROY_SESSION_NONE: ClientSession._on_destroy_session,
+    wire.MSG_COPY: ClientSession._on_msg_copy,
+}
 _new = object.__new__
 _set_answer_token = cast(Any, Answer).token.__set__
 _set_answer_value = cast(Any, Answer).value.__set__
