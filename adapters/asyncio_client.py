@@ -87,6 +87,11 @@ class AsyncClient:
         """The machine (read its ``state``, ``home_dc``, ``table``; do not feed it)."""
         return self._driver.client
 
+    @property
+    def round_trips(self) -> int:
+        """Round trips so far on the longest causal chain (a step's count is the difference)."""
+        return self._driver.round_trips
+
     async def __aenter__(self) -> AsyncClient:
         self._bind()
         return self
