@@ -110,8 +110,11 @@ class AsyncClient:
         if self._closed:
             raise UsageError("invoke after close")
         future: asyncio.Future[Any] = loop.create_future()
+        ended = False
 
         def done(value: object, error: MTDCError | None) -> None:
+            nonlocal ended
+            ended = True
             if not future.done():
                 if error is None:
                     future.set_result(value)
@@ -123,7 +126,7 @@ class AsyncClient:
         try:
             return await future
         except asyncio.CancelledError:
-            if not future.done() and not self._closed:
+            if not ended and not self._closed:  # the awaiting task was cancelled
                 self._run(self._driver.cancel(rid))
             raise
 
