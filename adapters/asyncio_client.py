@@ -89,12 +89,6 @@ class AsyncClient:
 
     @property
     def round_trips(self) -> int:
-        """Round trips so far on the longest causal chain: a step's cost is the difference
-        before and after it (see :meth:`~sansio_mtdc.adapters._driver.Driver._answered`)."""
-        return self._driver.round_trips
-
-    @property
-    def round_trips(self) -> int:
         """Round trips so far on the longest causal chain (a step's count is the difference)."""
         return self._driver.round_trips
 
