@@ -23,6 +23,7 @@ SECTIONS: dict[str, str] = {
     "handshake": "handshake",
     "rtt": "rtt",
     "memory": "memory",
+    "adapter": "adapter",
 }
 
 
