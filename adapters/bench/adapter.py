@@ -115,13 +115,13 @@ async def _pyrogram(served: dict[str, Any], quick: bool) -> tuple[float, float] 
     from pyrogram import Client
     from pyrogram.connection import Connection
     from pyrogram.crypto import rsa
-    from pyrogram.raw.functions.help import GetNearestDc
+    from pyrogram.raw.functions.help import GetNearestDc  # type: ignore[attr-defined,unused-ignore]
 
     key = RSAPublicKey.from_pem(served["rsa_public_pem"])
     rsa.server_public_keys[key.fingerprint] = rsa.PublicKey(key.n, key.e)
     host, served_port = served["dcs"][str(HOME_DC)]
 
-    class ToCluster(Connection):  # type: ignore[misc]
+    class ToCluster(Connection):  # type: ignore[misc,unused-ignore]
         """Pyrogram dials its built-in test DC 2 address first: point it at the cluster."""
 
         def __init__(self, dc_id: int, server_address: str, port: int, *args: Any,
