@@ -254,7 +254,7 @@ class ClientSession:
     __slots__ = ("_acks", "_acks_since", "_again", "_by_msg_id", "_by_token", "_clock",
                  "_connected", "_ended", "_events", "_events_out", "_failed", "_future_salts",
                  "_gzip_min_size", "_init_prefix", "_key", "_limits", "_max_message_bytes",
-                 "_max_pending", "_max_pending_acks", "_need_init", "_next_ping",
+                 "_max_pending", "_max_pending_acks", "_need_init", "_next_ping", "_offset",
                  "_old_session_ids", "_pad_pool", "_pad_used", "_ping", "_ping_deadline",
                  "_queue", "_random", "_received", "_resend_wanted", "_salt", "_sent_ids",
                  "_seq", "_seqno_failures", "_service", "_session_id", "_state_checks",
@@ -286,6 +286,8 @@ class ClientSession:
         self._max_message_bytes = limits.max_message_bytes
         self._gzip_min_size = limits.gzip_min_size
         self._clock = MsgIdClock(time_offset)
+        #: the clock's offset, read here once per received message without the property call
+        self._offset = self._clock.offset
         self._init_prefix = init.prefix() if init is not None else None
         self._salt = salt
         self._session_id = session_id if session_id is not None else self._random_long()
@@ -799,7 +801,7 @@ class ClientSession:
             self._bad_envelope(session_id, msg_id, length, size)
             return
         self._ping_deadline = None
-        sent_at = msg_id * _INV_SCALE - self._clock.offset
+        sent_at = msg_id * _INV_SCALE - self._offset
         if not now - self._window_past <= sent_at <= now + self._window_future:
             self._outside_window(msg_id, seqno, plain[32:32 + length], now)
             return
@@ -1055,6 +1057,7 @@ class ClientSession:
             change = offset - self._clock.offset
             if (change > 0) if code == 16 else (change < 0):
                 self._clock.offset = offset
+                self._offset = self._clock.offset
                 self._events.append(ClockCorrected(offset))
         if code in (16, 17, 20, 48):
             for req in affected:
