@@ -38,7 +38,7 @@ from sansio_mtdc.client.events import (
     Update,
 )
 from sansio_mtdc.dc.endpoint import Endpoint
-from sansio_mtdc.errors import MTDCError
+from sansio_mtdc.errors import MTDCError, UsageError
 
 from .storage import StateStore
 
@@ -107,6 +107,29 @@ class Driver:
         rid = self.client.invoke(request, now=self.clock(), dc=dc, timeout=timeout)
         self._waiters[rid] = done
         return rid, self.inputs_done()
+
+    def invoke_many(self, calls: Sequence[tuple[object, Done, int | None, float | None]]
+                    ) -> tuple[list[int], list[Action]]:
+        """Start ``(request, done, dc, timeout)`` calls together, so that they share packets.
+        A request the machine refuses (UsageError) gets it through its ``done`` (rid 0);
+        the others still start."""
+        try:
+            rids = self.client.invoke_many([(request, dc, timeout)
+                                            for request, _, dc, timeout in calls],
+                                           now=self.clock())
+        except UsageError:
+            rids = []
+            for request, done, dc, timeout in calls:  # find the culprit: one at a time
+                try:
+                    rids.append(self.client.invoke(request, now=self.clock(), dc=dc,
+                                                   timeout=timeout))
+                except UsageError as exc:
+                    done(None, exc)
+                    rids.append(0)
+        for rid, (_, done, _, _) in zip(rids, calls, strict=True):
+            if rid:
+                self._waiters[rid] = done
+        return rids, self.inputs_done()
 
     def cancel(self, rid: int) -> list[Action]:
         self.client.cancel(rid, now=self.clock())

@@ -18,11 +18,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sansio_mtdc.client import Action, ClientConfig, ClientState, Close, Connect, Send
+from sansio_mtdc.client.errors import RequestCancelled
 from sansio_mtdc.client.events import Event
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import MTDCError, UsageError
 
-from ._driver import STAGGER, Driver, dial_order
+from ._driver import STAGGER, Done, Driver, dial_order
 from .storage import StateStore
 
 __all__ = ["AsyncClient"]
@@ -54,6 +55,18 @@ class _Link(asyncio.Protocol):
             self.owner._run(self.owner._driver.lost(self.conn_id, str(exc) if exc else None))
 
 
+class _Queued:
+    """A request waiting for the end of the loop iteration to start (``rid`` once started)."""
+
+    __slots__ = ("dc", "done", "request", "rid", "timeout", "withdrawn")
+
+    def __init__(self, request: object, done: Done, dc: int | None,
+                 timeout: float | None) -> None:
+        self.request, self.done, self.dc, self.timeout = request, done, dc, timeout
+        self.rid = 0
+        self.withdrawn = False
+
+
 class AsyncClient:
     """A Telegram client for asyncio (see :class:`~sansio_mtdc.adapters._driver.Driver` for
     ``store``, ``state``, ``on_update``, ``on_event`` and ``random``).
@@ -77,6 +90,8 @@ class AsyncClient:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._on_close: Callable[[], None] | None = None
+        self._queued: list[_Queued] = []  # invoked in this loop iteration, not yet started
+        self._window: asyncio.Handle | None = None  # ends this iteration's batch
         self._closed = False
 
     def __repr__(self) -> str:
@@ -121,14 +136,39 @@ class AsyncClient:
                 else:
                     future.set_exception(error)
 
-        rid, actions = self._driver.invoke(request, done, dc=dc, timeout=timeout)
-        self._run(actions)
+        call = _Queued(request, done, dc, timeout)
+        if self._window is None:  # the first request of this loop iteration starts at once
+            call.rid, actions = self._driver.invoke(request, done, dc=dc, timeout=timeout)
+            self._window = loop.call_soon(self._submit)
+            self._run(actions)
+        else:  # the others of this iteration start together at its end
+            self._queued.append(call)
         try:
             return await future
         except asyncio.CancelledError:
             if not ended and not self._closed:  # the awaiting task was cancelled
-                self._run(self._driver.cancel(rid))
+                if call.rid:
+                    self._run(self._driver.cancel(call.rid))
+                else:
+                    call.withdrawn = True
             raise
+
+    def _submit(self) -> None:
+        """Start the requests of this loop iteration together: they leave in one packet."""
+        self._window = None
+        queued = [call for call in self._queued if not call.withdrawn]
+        self._queued.clear()
+        if not queued:
+            return
+        if self._closed:
+            for call in queued:
+                call.done(None, RequestCancelled("the client was closed"))
+            return
+        rids, actions = self._driver.invoke_many(
+            [(call.request, call.done, call.dc, call.timeout) for call in queued])
+        for call, rid in zip(queued, rids, strict=True):
+            call.rid = rid
+        self._run(actions)
 
     async def updates(self) -> AsyncIterator[tuple[object, int]]:
         """``(update, dc_id)`` as they come, until the client closes (replaces ``on_update``)."""
@@ -141,6 +181,10 @@ class AsyncClient:
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
+            for call in self._queued:
+                if not call.withdrawn:
+                    call.done(None, RequestCancelled("the client was closed"))
+            self._queued.clear()
             if self._loop is not None:
                 self._run(self._driver.close())
             else:
@@ -197,17 +241,17 @@ class AsyncClient:
             link.transport.close()
 
     def _arm(self) -> None:
-        """Keep the one timer handle at the machine's next deadline."""
+        """Keep one timer handle, due no later than the machine's next deadline.  A handle
+        that is due earlier stays (firing early is harmless: it re-arms), so the loop's heap
+        does not fill with cancelled handles at every input."""
         at = None if self._closed else self._driver.timer()
-        if at == self._timer_at:
+        if at is None or (self._timer_at is not None and self._timer_at <= at):
             return
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
         self._timer_at = at
-        if at is not None:
-            assert self._loop is not None
-            self._timer = self._loop.call_later(max(0.0, at - self._driver.clock()), self._fire)
+        assert self._loop is not None
+        self._timer = self._loop.call_later(max(0.0, at - self._driver.clock()), self._fire)
 
     def _fire(self) -> None:
         self._timer = self._timer_at = None

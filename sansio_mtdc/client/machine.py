@@ -130,6 +130,31 @@ class Client(Connections, Transfers, Outcomes, Dispatch):
         now = check_now(now)
         if self._closed:
             raise UsageError("invoke after close")
+        name = self._check_request(request, dc, timeout)
+        self._now = now
+        rid = self._admit(request, name, dc, timeout)
+        self._finish()
+        return rid
+
+    def invoke_many(self, requests: Sequence[tuple[object, int | None, float | None]], *,
+                    now: float) -> list[int]:
+        """:meth:`invoke` for each ``(request, dc, timeout)``, all queued before anything is
+        written, so that requests made together leave together (one container per
+        connection, not one packet each).  A misuse in any of them raises before any is
+        queued."""
+        now = check_now(now)
+        if self._closed:
+            raise UsageError("invoke after close")
+        names = [self._check_request(request, dc, timeout) for request, dc, timeout in requests]
+        self._now = now
+        rids = [self._admit(request, name, dc, timeout)
+                for (request, dc, timeout), name in zip(requests, names, strict=True)]
+        self._finish()
+        return rids
+
+    @staticmethod
+    def _check_request(request: object, dc: int | None, timeout: float | None) -> str | None:
+        """The method name of a valid request; UsageError for a bad argument."""
         if dc is not None and (type(dc) is not int or dc <= 0):
             raise UsageError(f"dc is a positive int or None, not {dc!r}")
         if timeout is not None and (isinstance(timeout, bool)
@@ -148,7 +173,12 @@ class Client(Connections, Transfers, Outcomes, Dispatch):
             raise UsageError(f"the request cannot be serialized: {exc}") from None
         if len(payload) < 4:
             raise UsageError("a serialized request is at least a constructor number")
-        self._now = now
+        return name
+
+    def _admit(self, request: object, name: str | None, dc: int | None,
+               timeout: float | None) -> int:
+        """Give a checked request its id and put it on its way (or fail it at once)."""
+        now = self._now
         rid = self._next_rid
         self._next_rid += 1
         if self._user_pending >= self._limits.max_pending:
@@ -171,7 +201,6 @@ class Client(Connections, Transfers, Outcomes, Dispatch):
             self._fail(call, UnknownDcError(target))
         else:
             self._enqueue(call)
-        self._finish()
         return rid
 
     def cancel(self, rid: int, *, now: float) -> bool:
