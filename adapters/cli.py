@@ -91,11 +91,54 @@ async def _serve_until_signalled(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- demo --------------------------------------------------------------------------------------
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--verbose", action="store_true",
+                        help="also log the client and the cluster to stderr")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print the summary table only")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from .demo import main as demo
+
+    return demo(verbose=args.verbose, quiet=args.quiet)
+
+
+# --- probe -------------------------------------------------------------------------------------
+
+def _probe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api-id", type=int, required=True, metavar="ID",
+                        help="your application's api_id (https://my.telegram.org/apps)")
+    parser.add_argument("--api-hash", required=True, metavar="HASH",
+                        help="your application's api_hash")
+    parser.add_argument("--test", action="store_true",
+                        help="Telegram's test DCs instead of the production ones")
+    parser.add_argument("--dc", type=int, default=2, metavar="N",
+                        help="the DC to ask (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=15.0, metavar="S",
+                        help="give up after this many seconds (default: %(default)s)")
+    # a loopback cluster standing in for Telegram: the JSON of ``serve --config-out``
+    parser.add_argument("--endpoints-json", default=None, help=argparse.SUPPRESS)
+
+
+def _run_probe(args: argparse.Namespace) -> int:
+    from .probe import main as probe
+
+    return probe(api_id=args.api_id, api_hash=args.api_hash, test=args.test, dc=args.dc,
+                 timeout=args.timeout, endpoints_json=args.endpoints_json)
+
+
 #: command name -> what it is; add an entry to add a command
 COMMANDS: dict[str, Command] = {
     "bench": Command("run the benchmarks and print the tables", _bench_arguments, _run_bench),
     "serve": Command("serve the reference DC cluster on local sockets until interrupted",
                      _serve_arguments, _run_serve),
+    "demo": Command("run a client against the reference cluster on loopback, step by step",
+                    _demo_arguments, _run_demo),
+    "probe": Command("connect to Telegram and print its config (this_dc, nearest DC, "
+                     "dc_options)", _probe_arguments, _run_probe),
 }
 
 
