@@ -1,10 +1,13 @@
 """The asyncio client on real loopback sockets against the reference cluster, served on the
 same event loop: the client machine's scenarios, their round-trip counts, exactly-once under
-load, timeouts, cancellation, the candidate race, and no leaked sockets."""
+load, timeouts, cancellation, faults on the wire through the FaultProxy (cuts both ways,
+split packets, a slow link), the candidate race, and no leaked sockets."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import dataclasses
 import hashlib
 import os
 import socket
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sansio_mtdc.adapters.asyncio_client import AsyncClient
+from sansio_mtdc.adapters.proxy import FaultProxy
 from sansio_mtdc.adapters.serve import RunningCluster, serve_cluster
 from sansio_mtdc.adapters.storage import SQLiteStore
 from sansio_mtdc.client import ClientConfig, Limits
@@ -23,9 +27,10 @@ from sansio_mtdc.client.errors import (
     RequestCancelled,
     RequestTimeout,
 )
-from sansio_mtdc.client.events import AuthKeyCreated, Event
+from sansio_mtdc.client.events import AuthKeyCreated, Event, Failed, Result
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import UsageError
+from sansio_mtdc.server import Cluster, DcAddress
 from sansio_mtdc.sim.addresses import client_config
 from sansio_mtdc.sim.scenarios import (
     file_request,
@@ -267,3 +272,86 @@ async def test_a_client_belongs_to_one_event_loop(running: RunningCluster) -> No
                 asyncio.run(use())
 
         await asyncio.get_running_loop().run_in_executor(None, elsewhere)
+
+
+# --- faults on the wire, through the FaultProxy ------------------------------------------
+
+
+def advertise(cluster: Cluster, addresses: dict[int, tuple[str, int]]) -> None:
+    """Make help.getConfig list ``addresses`` (the proxy's), so that every connection the
+    client makes, not only its first, goes through the proxy."""
+    config = dataclasses.replace(cluster.state.config, addresses=tuple(
+        DcAddress(dc_id, host, port) for dc_id, (host, port) in sorted(addresses.items())))
+    cluster.state.config = cluster.config = config
+
+
+@pytest.fixture
+def proxy(running: RunningCluster) -> Iterator[FaultProxy]:
+    with FaultProxy(running.addresses) as proxy:
+        advertise(running.cluster, proxy.addresses)
+        yield proxy
+
+
+class Ends:
+    """``on_event`` counting how each request ended, to prove it ended exactly once."""
+
+    def __init__(self) -> None:
+        self.ends: collections.Counter[int] = collections.Counter()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Result | Failed):
+            self.ends[event.rid] += 1
+
+
+@pytest.mark.parametrize("cut_at", [200, 300_000, 1_100_000])
+async def test_a_connection_cut_mid_download_loses_nothing(running: RunningCluster,
+                                                           proxy: FaultProxy,
+                                                           cut_at: int) -> None:
+    document, sha256, size = document_part(running, 4)
+    ends = Ends()
+    async with AsyncClient(client_config(running.cluster, dc=2), on_event=ends) as client:
+        await sign_in(client, 2)
+        proxy.cut_after(cut_at, direction="down", key=4)
+        data = await asyncio.wait_for(download(client, document, size, 4), BOUND)
+    assert hashlib.sha256(data).hexdigest() == sha256
+    assert proxy.stats(4).cut == 1
+    assert set(ends.ends.values()) == {1} and len(ends.ends) == 4
+    assert running.cluster.counters.imports[4] == 1
+
+
+async def test_a_connection_cut_on_the_way_up_runs_the_request_once(
+        running: RunningCluster, proxy: FaultProxy) -> None:
+    ends = Ends()
+    async with AsyncClient(client_config(running.cluster, dc=2), on_event=ends) as client:
+        await sign_in(client, 2)
+        ran = running.cluster.counters.executions("help.getConfig")
+        proxy.cut_after(40, direction="up", key=2)  # the next request breaks off mid-packet
+        results = await asyncio.wait_for(asyncio.gather(
+            *[client.invoke(api.functions.help.GetConfig()) for _ in range(20)]), BOUND)
+        assert len(results) == 20
+    assert proxy.stats(2).cut == 1
+    assert running.cluster.counters.executions("help.getConfig") - ran == 20
+    assert set(ends.ends.values()) == {1}
+
+
+async def test_packets_split_in_half_both_ways(running: RunningCluster,
+                                               proxy: FaultProxy) -> None:
+    document, sha256, size = document_part(running, 4)
+    ends = Ends()
+    async with AsyncClient(client_config(running.cluster, dc=2), on_event=ends) as client:
+        proxy.split_writes(direction="up", pause=0.05, times=4)
+        proxy.split_writes(direction="down", pause=0.05, times=4)
+        await sign_in(client, 2)
+        proxy.split_writes(direction="down", pause=0.05, key=4, times=4)
+        data = await asyncio.wait_for(download(client, document, size, 4), BOUND)
+    assert hashlib.sha256(data).hexdigest() == sha256
+    assert set(ends.ends.values()) == {1} and len(ends.ends) == 4
+
+
+async def test_a_slow_network_changes_nothing_but_time(running: RunningCluster,
+                                                       proxy: FaultProxy) -> None:
+    proxy.delay(0.05, direction="down")
+    async with AsyncClient(client_config(running.cluster, dc=2)) as client:
+        rounds = client.round_trips
+        sent = await asyncio.wait_for(client.invoke(send_code_request(phone_of(3))), BOUND)
+        assert sent.phone_code_hash and client.round_trips - rounds == 10
