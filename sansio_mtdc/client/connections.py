@@ -20,8 +20,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import RemoteProtocolError, UsageError
-from .actions import Close, Connect
+from ..errors import FramingError, RemoteProtocolError, UsageError
+from ..session.events import Answer, ClockCorrected, ConnectionFailed, Failed, SaltChanged
+from ..session.events import Update as SessionUpdate
+from ..transport.packets import TransportErrorCode
+from .actions import Close, Connect, Send
 from .call import IMPORT, Call
 from .core import ClientCore
 from .errors import ConnectionFailedError
@@ -224,9 +227,6 @@ class Connections(ClientCore):
     # --- bytes from the server -----------------------------------------------------------------
 
     def _on_data(self, link: Link, data: bytes) -> None:
-        from ..errors import FramingError
-        from ..transport.packets import TransportErrorCode
-
         try:
             packets = link.feed(data)
         except FramingError as exc:
@@ -253,15 +253,6 @@ class Connections(ClientCore):
 
     def _drain(self, link: Link) -> bool:
         """Act on what ``link``'s session reports; whether it reported anything."""
-        from ..session.events import (
-            Answer,
-            ClockCorrected,
-            ConnectionFailed,
-            Failed,
-            SaltChanged,
-        )
-        from ..session.events import Update as SessionUpdate
-
         session = link.session
         if session is None:
             return False
@@ -466,8 +457,6 @@ class Connections(ClientCore):
 
     def _flush(self) -> None:
         """Everything the open links have to write, one Send per link."""
-        from .actions import Send
-
         for record in self._records.values():
             for link in record.links():
                 if link.phase == OPEN:
