@@ -8,22 +8,13 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from sansio_mtdc.errors import FramingError
+    from _framing import fuzz_framing
+
     from sansio_mtdc.transport import Abridged
 
 
 def TestOneInput(data: bytes) -> None:
-    fdp = atheris.FuzzedDataProvider(data)
-    side = "client" if fdp.ConsumeBool() else "server"
-    chunk = fdp.ConsumeIntInRange(1, 64)
-    stream = fdp.ConsumeBytes(fdp.remaining_bytes())
-    codec = Abridged(side, max_packet=4096)
-    try:
-        for start in range(0, len(stream), chunk):
-            codec.feed(stream[start : start + chunk])
-    except FramingError:
-        return
-    assert codec.buffered <= len(stream)
+    fuzz_framing(data, lambda side: Abridged(side, max_packet=4096))
 
 
 if __name__ == "__main__":

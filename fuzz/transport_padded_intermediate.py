@@ -8,26 +8,13 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from sansio_mtdc.errors import FramingError
+    from _framing import fuzz_framing
+
     from sansio_mtdc.transport import PaddedIntermediate
 
 
-def _padding(n: int) -> bytes:
-    return bytes(n)
-
-
 def TestOneInput(data: bytes) -> None:
-    fdp = atheris.FuzzedDataProvider(data)
-    side = "client" if fdp.ConsumeBool() else "server"
-    chunk = fdp.ConsumeIntInRange(1, 64)
-    stream = fdp.ConsumeBytes(fdp.remaining_bytes())
-    codec = PaddedIntermediate(side, _padding, max_packet=4096)
-    try:
-        for start in range(0, len(stream), chunk):
-            codec.feed(stream[start : start + chunk])
-    except FramingError:
-        return
-    assert codec.buffered <= len(stream)
+    fuzz_framing(data, lambda side: PaddedIntermediate(side, bytes, max_packet=4096))
 
 
 if __name__ == "__main__":
