@@ -141,12 +141,14 @@ async def probe(config: ClientConfig, *, timeout: float, place: str | None = Non
     if place is None:
         place = f"Telegram {'test' if config.test_mode else 'production'} DC {config.dc}"
     lost: asyncio.Future[str] = loop.create_future()
-    handshaken = False
+    connected = handshaken = False
 
     def on_event(event: Event) -> None:
-        nonlocal handshaken
+        nonlocal connected, handshaken
         if type(event) is ConnectionStateChanged and event.dc_id == config.dc:
-            if event.state == "ready":
+            if event.state == "handshaking":
+                connected = True
+            elif event.state == "ready":
                 handshaken = True
             elif event.state == "closed" and not handshaken and not lost.done():
                 lost.set_result(event.reason or "closed")
@@ -173,8 +175,10 @@ async def probe(config: ClientConfig, *, timeout: float, place: str | None = Non
                 if lost in done:
                     raise ProbeFailed(f"could not reach {where}: "
                                       f"{_why_lost(lost.result(), witness)}")
-                raise ProbeFailed(f"no answer from {where} within {timeout:g} s" + (
-                    "" if handshaken else " (the handshake did not finish)"))
+                stage = ("help.getConfig was not answered" if handshaken
+                         else "the handshake did not finish" if connected
+                         else "no connection was made")
+                raise ProbeFailed(f"no answer from {where} within {timeout:g} s ({stage})")
         except RPCError as exc:
             raise ProbeFailed(f"{place} answered {exc.code} {exc.message}" + (
                 " (check --api-id and --api-hash)" if "API_ID" in exc.message else ""),
@@ -235,7 +239,8 @@ def config_from_json(path: str, *, api_id: int, api_hash: str, dc: int,
 
 def _config(*, api_id: int, api_hash: str, test: bool, dc: int, timeout: float,
             endpoints_json: str | None) -> ClientConfig:
-    limits = Limits(connect_timeout=min(CONNECT_TIMEOUT, timeout))
+    # half the budget at most for one silent address, so that its end is told, not timed out
+    limits = Limits(connect_timeout=min(CONNECT_TIMEOUT, timeout / 2))
     if endpoints_json is not None:
         try:
             config = config_from_json(endpoints_json, api_id=api_id, api_hash=api_hash,
