@@ -167,7 +167,7 @@ class _Side(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.link.proxy._track(self)
+        self.link.proxy._sides.add(self)
         self.link.made(self)
 
     def data_received(self, data: bytes) -> None:
@@ -179,6 +179,7 @@ class _Side(asyncio.Protocol):
         return True  # keep the socket open: the other way may still carry bytes
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.link.proxy._sides.discard(self)
         if not self.lost.done():
             self.lost.set_result(None)
         self.link.lost(self, exc)
@@ -510,8 +511,9 @@ class FaultProxy:
     def cut_after(self, nbytes: int, *, direction: Direction, key: int | None = None,
                   times: int = 1) -> None:
         """Drop a connection mid-flow: the next ``times`` connections (of ``key``, or any)
-        that carry more than ``nbytes`` in ``direction`` get exactly ``nbytes`` through, then
-        both sides are reset; the sender at once, the receiver once those bytes reached it."""
+        that carry more than ``nbytes`` in ``direction``, counted from this call, get exactly
+        ``nbytes`` through, then both sides are reset: the sender at once, the receiver once
+        those bytes reached it (a reset would throw away what the kernel still held)."""
         self._check(direction, key)
         if type(nbytes) is not int or nbytes < 0:
             raise UsageError("nbytes is an int >= 0")
@@ -538,7 +540,8 @@ class FaultProxy:
             self._delays[key, direction] = self._seconds(seconds)
 
     def refuse(self, key: int, refused: bool = True) -> None:
-        """Accept new connections to ``key`` and close them at once (a DC that is down)."""
+        """Accept new connections to ``key`` and close them at once, before any byte (a
+        server that is going away); connections already open are left alone."""
         self._check("up", key)
         with self._lock:
             if refused:
@@ -639,10 +642,6 @@ class FaultProxy:
 
     def _accept(self, key: int) -> _Side:
         return _Link(self, key, next(self._ids)).client
-
-    def _track(self, side: _Side) -> None:
-        self._sides.add(side)
-        side.lost.add_done_callback(lambda _: self._sides.discard(side))
 
     async def _end_all(self, counted: bool) -> None:
         """Reset every link and wait until every socket of theirs is closed."""

@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 
 from sansio_mtdc.adapters.proxy import FaultProxy, ProxyStats
+from sansio_mtdc.adapters.serve import ClusterThread
+from sansio_mtdc.crypto import REFERENCE_CLUSTER_KEYS
 from sansio_mtdc.errors import UsageError
+from sansio_mtdc.handshake import ClientHandshake, HandshakeResult
+from sansio_mtdc.server import ClusterConfig
+from sansio_mtdc.server.config import TEST_DC_OFFSET
+from sansio_mtdc.transport import Full
 
 #: how long a socket waits before the test fails (nothing here should come close)
 PATIENCE = 10.0
@@ -150,39 +156,62 @@ def test_a_reset_on_one_side_resets_the_other(proxy: FaultProxy,
     eventually(lambda: proxy.stats().live == 0)
 
 
+def send_until_blocked(sock: socket.socket, cap: int) -> int:
+    """Send zeros until nothing more is taken for a while (or ``cap`` bytes); how many went."""
+    sock.setblocking(False)
+    block = bytes(1 << 16)
+    sent = 0
+    try:
+        while sent < cap:
+            try:
+                sent += sock.send(block)
+            except BlockingIOError:
+                _, writable, _ = select.select([], [sock], [], 0.5)
+                if not writable:
+                    break
+    finally:
+        sock.settimeout(PATIENCE)
+    return sent
+
+
 def test_the_sender_waits_while_the_receiver_does_not_read(proxy: FaultProxy,
                                                            listener: socket.socket) -> None:
     """Backpressure: with an upstream that never reads, the client's sends stop being taken
     after a bounded amount, instead of the proxy reading everything into memory."""
     client, server = connect(proxy, listener)
     with client, server:
-        client.setblocking(False)
-        block = bytes(1 << 16)
-        sent = 0
-        while sent < 256 << 20:
-            try:
-                sent += client.send(block)
-            except BlockingIOError:
-                # blocked for good only if nothing is taken any more
-                _, writable, _ = select.select([], [client], [], 0.5)
-                if not writable:
-                    break
+        sent = send_until_blocked(client, 256 << 20)
         assert sent < 256 << 20
         assert proxy.stats().bytes_up < sent
-        client.setblocking(True)
-        server.settimeout(PATIENCE)
         # and all of it arrives once the upstream reads
         threading.Thread(target=client.shutdown, args=(socket.SHUT_WR,)).start()
         data, end = read_to_end(server)
         assert (len(data), end) == (sent, "eof")
 
 
+def test_bytes_held_by_a_delay_are_bounded_too(proxy: FaultProxy,
+                                               listener: socket.socket) -> None:
+    proxy.delay(PATIENCE * 10, direction="up")
+    client, server = connect(proxy, listener)
+    with client, server:
+        sent = send_until_blocked(client, 256 << 20)
+        assert sent < 256 << 20
+        assert proxy.stats().bytes_up == 0
+        proxy.drop_all()  # rather than wait for the delay
+        assert read_to_end(server) == (b"", "reset")
+
+
 def test_an_unreachable_upstream_resets_the_client() -> None:
     with socket.create_server(("127.0.0.1", 0)) as gone:
         address = gone.getsockname()[:2]
-    with FaultProxy({1: address}) as proxy, \
-            socket.create_connection(proxy.addresses[1], timeout=PATIENCE) as client:
-        assert read_to_end(client) == (b"", "reset")
+    with FaultProxy({1: address}) as proxy, socket.socket() as client:
+        client.settimeout(PATIENCE)
+        try:
+            client.connect(proxy.addresses[1])
+        except ConnectionResetError:
+            pass  # the reset came before connect() looked
+        else:
+            assert read_to_end(client) == (b"", "reset")
         eventually(lambda: proxy.stats().live == 0)
         assert proxy.stats().accepted == 1
 
@@ -196,10 +225,13 @@ def test_cut_down_delivers_exactly_n_bytes_then_resets_both(proxy: FaultProxy,
     proxy.cut_after(100_000, direction="down")
     client, server = connect(proxy, listener)
     with client, server:
-        with contextlib.suppress(OSError):  # the proxy resets the upstream as it writes
+        try:
             server.sendall(payload)
+            upstream_saw_reset = False
+        except (ConnectionResetError, BrokenPipeError):  # the reset came while it wrote
+            upstream_saw_reset = True
         assert read_to_end(client) == (payload[:100_000], "reset")
-        assert read_to_end(server)[1] == "reset"
+        assert upstream_saw_reset or read_to_end(server)[1] == "reset"
     eventually(lambda: proxy.stats().live == 0)
     assert proxy.stats() == ProxyStats(accepted=1, cut=1, bytes_down=100_000)
     # fired once: the next connection is left alone
@@ -207,6 +239,24 @@ def test_cut_down_delivers_exactly_n_bytes_then_resets_both(proxy: FaultProxy,
     with client, server:
         server.sendall(payload)
         assert recv_exactly(client, len(payload)) == payload
+
+
+def test_a_cut_waits_for_a_slow_reader_before_the_reset(proxy: FaultProxy,
+                                                       listener: socket.socket) -> None:
+    """A reset throws away what the kernel still holds: the bytes let through must have
+    reached the client first, even one that reads only after the cut."""
+    payload = os.urandom(300_000)
+    proxy.cut_after(60_000, direction="down")
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # room for little at once
+    client.settimeout(PATIENCE)
+    client.connect(proxy.addresses[1])
+    server, _ = listener.accept()
+    with client, server:
+        with contextlib.suppress(OSError):
+            server.sendall(payload)
+        eventually(lambda: proxy.stats().cut == 1)
+        assert read_to_end(client) == (payload[:60_000], "reset")
 
 
 def test_cut_up_delivers_exactly_n_bytes_then_resets_both(proxy: FaultProxy,
@@ -326,6 +376,38 @@ def test_delay_of_one_key_overrides_the_one_for_all(proxy: FaultProxy,
     with client, server:
         server.sendall(b"not held")
         assert recv_exactly(client, 8) == b"not held"
+
+
+def make_key(address: tuple[str, int], dc_id: int) -> HandshakeResult:
+    """An auth key made with the reference cluster over a blocking socket."""
+    codec = Full("client")
+    handshake = ClientHandshake(dc_id=dc_id + TEST_DC_OFFSET, keys=REFERENCE_CLUSTER_KEYS,
+                                random=os.urandom, now=time.time())
+    with socket.create_connection(address, timeout=PATIENCE) as sock:
+        while not handshake.done:
+            sock.sendall(b"".join(codec.encode(p) for p in handshake.data_to_send()))
+            packets: list[Any] = []
+            while not packets:
+                data = sock.recv(1 << 16)
+                assert data, "the server closed the connection"
+                packets = codec.feed(data)
+            for packet in packets:
+                handshake.receive(packet, now=time.time())
+    assert handshake.result is not None
+    return handshake.result
+
+
+def test_the_cluster_reassembles_split_and_delayed_packets() -> None:
+    config = ClusterConfig(dc_count=2, test_mode=True)
+    with ClusterThread(config, sample_size=None) as running, \
+            FaultProxy(running.addresses) as proxy:
+        proxy.split_writes(direction="up", pause=0.01, at=1, times=3)  # inside the length
+        proxy.split_writes(direction="down", pause=0.01, times=3)
+        proxy.delay(0.01, direction="down", key=2)
+        result = make_key(proxy.addresses[2], 2)
+        assert proxy.stats(2).accepted == 1
+        assert proxy.stats(1).accepted == 0
+    assert result.auth_key.id
 
 
 # --- refuse and drop_all ---------------------------------------------------------------------
