@@ -98,20 +98,22 @@ class StepReport:
 
     number: int
     name: str
+    minimum: int
     round_trips: int | None = None
-    minimum: int = 0
     seconds: float | None = None
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the demo: its number, short name, the claim it prints, and its body."""
+    """One step of the demo: its number, short name, the claim it prints, its round-trip
+    minimum, and its body (which raises :class:`StepFailed` when the claim is false)."""
 
     number: int
     name: str
     header: str
-    body: Callable[[Demo], Awaitable[int]]  # returns the step's minimum round trips
+    minimum: int  # the protocol's fewest round trips for what the step does
+    body: Callable[[Demo], Awaitable[None]]
 
 
 #: called with the step and the running cluster just before the step runs
@@ -256,7 +258,7 @@ def _show_phone(phone: str) -> str:
 
 # --- the steps ---------------------------------------------------------------------------------
 
-async def cold_start(demo: Demo) -> int:
+async def cold_start(demo: Demo) -> None:
     client = demo.open_client()
     await client.__aenter__()
     config, nearest = await demo.measured(
@@ -273,10 +275,9 @@ async def cold_start(demo: Demo) -> int:
     expect(dcs == list(demo.running.cluster.config.dc_ids),
            f"the config lists DCs {dcs}, the cluster runs {list(demo.running.addresses)}")
     expect(client.client.home_dc == FIRST_DC, f"the home DC is {client.client.home_dc}")
-    return COLD_START
 
 
-async def phone_migrate(demo: Demo) -> int:
+async def phone_migrate(demo: Demo) -> None:
     client = demo.live
     sent = await demo.measured(
         f"auth.sendCode {_show_phone(demo.phone)}", PHONE_MIGRATE_WARM,
@@ -298,10 +299,9 @@ async def phone_migrate(demo: Demo) -> int:
     expect(client.client.home_dc == SIGN_IN_DC, f"the home DC is {client.client.home_dc}")
     expect([k.dc_id for k in demo.narrator.of(AuthKeyCreated)] == [SIGN_IN_DC],
            f"expected one new auth key, on DC {SIGN_IN_DC}")
-    return PHONE_MIGRATE_WARM + ONE_REQUEST
 
 
-async def file_transfer(demo: Demo) -> int:
+async def file_transfer(demo: Demo) -> None:
     client = demo.live
     home = client.client.home_dc
     data = hashlib.shake_256(b"sansio_mtdc demo upload").digest(UPLOAD_SIZE)
@@ -357,10 +357,15 @@ async def file_transfer(demo: Demo) -> int:
            f"downloaded {len(got)} bytes with sha256 {digest}, the file is {sample.size} bytes "
            f"with sha256 {sample.sha256}")
     expect(client.client.home_dc == home, "a file download moved the home DC")
-    return 3 * ONE_REQUEST + FILE_MIGRATE
+    assert demo.server is not None
+    asked = demo.server.executed("upload.getFile", home) - 1  # less the read back
+    expect(asked == len(chunks) == demo.server.executed("upload.getFile", FILE_DC),
+           f"upload.getFile ran {asked} times on DC {home} (then FILE_MIGRATE_{FILE_DC}) and "
+           f"{demo.server.executed('upload.getFile', FILE_DC)} times on DC {FILE_DC}, "
+           f"expected {len(chunks)} each")
 
 
-async def user_migrate(demo: Demo) -> int:
+async def user_migrate(demo: Demo) -> None:
     client = demo.live
     old = client.client.home_dc
     demo.running.cluster.migrate_user(demo.phone, MOVED_TO_DC)
@@ -377,10 +382,9 @@ async def user_migrate(demo: Demo) -> int:
     expect(users and users[0].self and users[0].id == demo.user_id,
            f"users.getUsers answered {users!r:.200}")
     demo.tell(f"users.getUsers: user {users[0].id}, home DC {client.client.home_dc}")
-    return USER_MIGRATE
 
 
-async def resume(demo: Demo) -> int:
+async def resume(demo: Demo) -> None:
     home = demo.live.client.home_dc
     await demo.live.aclose()
     closed = demo.narrator.take_closed()
@@ -410,25 +414,26 @@ async def resume(demo: Demo) -> int:
     ran = demo.server.executed("users.getUsers", home)
     expect(ran == 1, f"users.getUsers ran {ran} times on home DC {home}")
     demo.tell(f"users.getUsers ran on DC {home}: user {users[0].id}")
-    return RESUME
 
 
 STEPS: tuple[Step, ...] = (
     Step(1, "cold start",
-          f"cold start on DC {FIRST_DC}: connect, make its auth key, "
-          f"help.getConfig and help.getNearestDc", cold_start),
+         f"cold start on DC {FIRST_DC}: connect, make its auth key, "
+         f"help.getConfig and help.getNearestDc", COLD_START, cold_start),
     Step(2, "phone migrate",
-          f"sign in with {_show_phone(phone_of(SIGN_IN_DC))}, a number of DC {SIGN_IN_DC}: "
-          f"PHONE_MIGRATE_{SIGN_IN_DC} at auth.sendCode, then auth.signIn", phone_migrate),
+         f"sign in with {_show_phone(phone_of(SIGN_IN_DC))}, a number of DC {SIGN_IN_DC}: "
+         f"PHONE_MIGRATE_{SIGN_IN_DC} at auth.sendCode, then auth.signIn",
+         PHONE_MIGRATE_WARM + ONE_REQUEST, phone_migrate),
     Step(3, "file transfer",
-          f"upload {UPLOAD_SIZE // 1024} KiB to the home DC, then download the sample file "
-          f"of DC {FILE_DC} (FILE_MIGRATE_{FILE_DC}, export and import)", file_transfer),
+         f"upload {UPLOAD_SIZE // 1024} KiB to the home DC, then download the sample file "
+         f"of DC {FILE_DC} (FILE_MIGRATE_{FILE_DC}, export and import)",
+         3 * ONE_REQUEST + FILE_MIGRATE, file_transfer),
     Step(4, "user migrate",
-          f"the cluster moves the user to DC {MOVED_TO_DC}: USER_MIGRATE_{MOVED_TO_DC} "
-          f"at users.getUsers", user_migrate),
+         f"the cluster moves the user to DC {MOVED_TO_DC}: USER_MIGRATE_{MOVED_TO_DC} "
+         f"at users.getUsers", USER_MIGRATE, user_migrate),
     Step(5, "resume",
-          "close, reopen from the session file: no handshake, the request on the home DC",
-          resume),
+         "close, reopen from the session file: no handshake, the request on the home DC",
+         RESUME, resume),
 )
 
 
@@ -443,7 +448,7 @@ async def _run_step(demo: Demo, step: Step, report: StepReport) -> None:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(STEP_TIMEOUT):
-            report.minimum = await step.body(demo)
+            await step.body(demo)
     except StepFailed:
         raise
     except TimeoutError:
@@ -463,7 +468,7 @@ async def run(out: TextIO = sys.stdout, *, quiet: bool = False,
     """Run the demo, print its trace to ``out`` and a failure to ``err``; 0 if every step did
     what it says, 1 otherwise."""
     wall = time.perf_counter()
-    reports = [StepReport(step.number, step.name) for step in STEPS]
+    reports = [StepReport(step.number, step.name, step.minimum) for step in STEPS]
     config = ClusterConfig(dc_count=5, test_mode=True, nearest_dc=FIRST_DC)
     failed: tuple[Step, str] | None = None
     with tempfile.TemporaryDirectory(prefix="sansio_mtdc-demo-") as workdir:
@@ -519,7 +524,7 @@ def _print_summary(out: TextIO, reports: list[StepReport], wall: float, *,
         else:
             result = "ok" + ("" if (r.round_trips or 0) <= r.minimum
                              else f" (+{(r.round_trips or 0) - r.minimum} over the minimum)")
-        print(f"{r.number}. {r.name:<15} {trips:>11} {r.minimum or '-':>8} {seconds:>9}  "
+        print(f"{r.number}. {r.name:<15} {trips:>11} {r.minimum:>8} {seconds:>9}  "
               f"{result}", file=out)
     done = [r for r in reports if r.round_trips is not None and r.error is None]
     print(f"{'total':<18} {sum(r.round_trips or 0 for r in done):>11} "

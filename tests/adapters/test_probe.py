@@ -60,6 +60,20 @@ def test_prints_this_dc_the_nearest_dc_and_every_option(
     assert set(rows[1:]) == expected
 
 
+def test_an_error_answer_is_status_1(tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cluster.json"
+    cluster = ClusterThread(ClusterConfig(dc_count=2, test_mode=True), sample_size=None)
+    with cluster as running:
+        running.write_config(path)
+        # every request of the key is refused, as Telegram refuses an unknown application
+        cluster.call(lambda c: c.inject_error(400, "API_ID_INVALID", times=10))
+        status, out, err = probe(capsys, "--endpoints-json", str(path))
+    assert (status, out) == (1, "")
+    assert err == (f"probe: DC 2 of {path} answered 400 API_ID_INVALID "
+                   f"(check --api-id and --api-hash)\n")
+
+
 def test_a_refused_connect_is_one_line_and_status_2(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as closed:
