@@ -93,7 +93,8 @@ def nothing_left_behind(cluster: ClusterThread) -> Iterator[None]:
 
 
 def config_of(cluster: ClusterThread, **options: Any) -> ClientConfig:
-    return cluster.call(lambda c: client_config(c, **options))
+    config: ClientConfig = cluster.call(lambda c: client_config(c, **options))
+    return config
 
 
 class Ends:
@@ -374,7 +375,7 @@ def test_six_silent_candidates_then_ipv6_loopback(ipv6_cluster: ClusterThread,
     take 18 s at the least, past the 10 s bound)."""
     host, port = ipv6_cluster.running.ipv6_addresses[2]
     silent = tuple(Endpoint(2, address, port, ipv6=True) for address in SILENT)
-    config = ipv6_cluster.call(lambda c: client_config(c, dc=2, limits=Limits(
+    config: ClientConfig = ipv6_cluster.call(lambda c: client_config(c, dc=2, limits=Limits(
         connect_timeout=60.0), endpoints=(Endpoint(2, "127.0.0.1", refused_port), *silent,
                                           Endpoint(2, host, port, ipv6=True))))
     with ThreadedClient(config) as client:
