@@ -85,6 +85,7 @@ class ThreadedClient:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._stopped = False
+        self._woken = False  # a wake-up byte is on its way: the next posts need none
         # I/O thread only, from here on:
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -174,10 +175,9 @@ class ThreadedClient:
             if self._stopped or (starting and self._closed):
                 return False
             self._work.put(work)
-            try:
+            if not self._woken:
+                self._woken = True
                 self._wake_w.send(b"\0")
-            except BlockingIOError:
-                pass  # the socket is full of wake-ups already
         return True
 
     def _on_future_done(self, future: concurrent.futures.Future[Any]) -> None:
@@ -284,13 +284,11 @@ class ThreadedClient:
 
     def _ready(self, key: selectors.SelectorKey, mask: int) -> None:
         owner = key.data
-        if owner is None:
-            while True:  # drain the wake-ups; the queue is read after the events
-                try:
-                    if not self._wake_r.recv(4096):
-                        break
-                except BlockingIOError:
-                    break
+        if owner is None:  # woken up: the queue is read after the events
+            with contextlib.suppress(BlockingIOError):
+                self._wake_r.recv(64)
+            with self._lock:
+                self._woken = False
         elif isinstance(owner, _Dial):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
