@@ -141,7 +141,8 @@ class GeventClient:
     def spawn_invoke(self, request: object, *, dc: int | None = None,
                      timeout: float | None = None) -> Greenlet:
         """:meth:`invoke` in a greenlet of its own: ``.get()`` it, join it, or ``.kill()`` it
-        to cancel the request."""
+        to cancel the request.  (As with any greenlet, the hub also prints an error it ends
+        with: ``.get()`` is where the program handles it.)"""
         self._check()
         greenlet = Greenlet.spawn(self.invoke, request, dc=dc, timeout=timeout)
         self._callers.add(greenlet)
@@ -149,7 +150,8 @@ class GeventClient:
         return greenlet
 
     def close(self) -> None:
-        """End pending requests, kill the I/O greenlets, close every socket; idempotent."""
+        """End pending requests (their :meth:`spawn_invoke` greenlets end with
+        RequestCancelled), kill the I/O greenlets, close every socket; idempotent."""
         if self._closed:
             return
         self._closed = True
