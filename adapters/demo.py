@@ -53,12 +53,12 @@ from .storage import SQLiteStore
 
 __all__ = ["STEPS", "BeforeStep", "Step", "StepFailed", "StepReport", "main", "run"]
 
-#: where the client starts, the DC of the test number it signs in with, the DC holding the
-#: sample file it downloads, and where the cluster then moves the user
-FIRST_DC, SIGN_IN_DC, FILE_DC, MOVED_TO_DC = 2, 3, 4, 5
-#: the uploaded file: a few hundred KiB of bytes that are the same on every run
-UPLOAD_SIZE = 300 * 1024
-UPLOAD_PART = 128 * 1024
+#: where the client starts, the DC of the test number it signs in with, the DC of the second
+#: account that downloads the uploaded file, and where the cluster then moves the user
+FIRST_DC, SIGN_IN_DC, READER_DC, MOVED_TO_DC = 2, 3, 4, 5
+#: the uploaded file: 1.25 MiB of bytes that are the same on every run (two download chunks)
+UPLOAD_SIZE = 1_310_720
+UPLOAD_PART = 256 * 1024
 UPLOAD_FILE_ID = 0x5EED
 #: a download asks for whole 1 MiB chunks (``api_files.txt``: limit divides 1 MiB)
 CHUNK = 1 << 20
@@ -238,11 +238,14 @@ class Demo:
         assert self.client is not None
         return self.client
 
-    async def measured(self, what: str, minimum: int, call: Awaitable[Any]) -> Any:
-        """Await ``call`` and tell its round trips (one part of a step)."""
-        before = self.live.round_trips
+    async def measured(self, what: str, minimum: int, call: Awaitable[Any], *,
+                       client: AsyncClient | None = None) -> Any:
+        """Await ``call`` and tell its round trips (one part of a step) on ``client`` (the
+        demo's own by default)."""
+        counted = client if client is not None else self.live
+        before = counted.round_trips
         value = await call
-        taken = self.live.round_trips - before
+        taken = counted.round_trips - before
         self.trips += taken
         self.tell(f"{what}: {_trips(taken)} (minimum {minimum})")
         return value
@@ -326,43 +329,47 @@ async def file_transfer(demo: Demo) -> None:
     expect(uploaded.dc_id == home and uploaded.size == len(data),
            f"the document is {uploaded.size} bytes on DC {uploaded.dc_id}, expected "
            f"{len(data)} on DC {home}")
-    back = await demo.measured(
-        f"upload.getFile of it with dc_id {uploaded.dc_id} given", ONE_REQUEST,
-        client.invoke(file_request(uploaded, limit=CHUNK), dc=uploaded.dc_id))
-    digest = hashlib.sha256(back.bytes).hexdigest()
-    demo.tell(f"document {uploaded.id} on DC {uploaded.dc_id}: {len(back.bytes)} bytes "
-              f"read back, sha256 {digest[:16]}... "
-              f"{'matches' if digest == hashlib.sha256(data).hexdigest() else 'DIFFERS'}")
-    expect(bytes(back.bytes) == data, "the file read back differs from the one uploaded")
+    demo.tell(f"document {uploaded.id}: {uploaded.size} bytes, lives on DC {uploaded.dc_id}")
 
-    sample = demo.running.files[FILE_DC]
-    before = len(demo.narrator.events)
-    chunks = await demo.measured(
-        f"upload.getFile x{-(-sample.size // CHUNK)} of the sample file of DC {FILE_DC}, "
-        f"no dc_id given", FILE_MIGRATE,
-        asyncio.gather(*(client.invoke(file_request(sample.document, offset=offset,
-                                                    limit=CHUNK))
-                         for offset in range(0, sample.size, CHUNK))))
+    other_phone = phone_of(READER_DC)
+    demo.tell(f"a second account, {_show_phone(other_phone)}, lives on DC {READER_DC} "
+              f"(its own client and keys):")
+    narrator = Narrator(lambda line: demo.tell(f"  [second account] {line}"))
+    reader = AsyncClient(client_config(demo.running.cluster, dc=READER_DC),
+                         on_event=narrator.on_event)
+    async with reader:
+        sent = await demo.measured(f"  auth.sendCode {_show_phone(other_phone)}, cold start",
+                                   COLD_START, reader.invoke(send_code_request(other_phone)),
+                                   client=reader)
+        await demo.measured("  auth.signIn with the test code", ONE_REQUEST,
+                            reader.invoke(sign_in_request(other_phone, sent.phone_code_hash)),
+                            client=reader)
+        before = len(narrator.events)
+        chunks = await demo.measured(
+            f"  upload.getFile x{-(-uploaded.size // CHUNK)} of the document, no dc_id given",
+            FILE_MIGRATE, asyncio.gather(*(
+                reader.invoke(file_request(uploaded, offset=offset, limit=CHUNK))
+                for offset in range(0, uploaded.size, CHUNK))), client=reader)
+        reader_home = reader.client.home_dc
     got = b"".join(bytes(chunk.bytes) for chunk in chunks)
     digest = hashlib.sha256(got).hexdigest()
-    demo.tell(f"{len(got)} bytes from DC {FILE_DC}, sha256 {digest[:16]}... "
-              f"{'matches' if digest == sample.sha256 else 'DIFFERS from'} the cluster's")
-    events = demo.narrator.events[before:]
-    expect(any(isinstance(e, ExportingAuthorization) and (e.dc_id, e.home) == (FILE_DC, home)
+    demo.tell(f"{len(got)} bytes from DC {uploaded.dc_id}, sha256 {digest[:16]}... "
+              f"{'matches' if got == data else 'DIFFERS from'} the upload")
+    events = narrator.events[before:]
+    expect(reader_home == READER_DC, f"the second account's home DC is {reader_home}")
+    expect(any(isinstance(e, ExportingAuthorization) and (e.dc_id, e.home) == (home, READER_DC)
                for e in events),
-           f"no auth.exportAuthorization for DC {FILE_DC} on home DC {home}")
-    expect(any(isinstance(e, AuthorizationImported) and e.dc_id == FILE_DC for e in events),
-           f"DC {FILE_DC} never accepted the authorization")
-    expect(digest == sample.sha256 and len(got) == sample.size,
-           f"downloaded {len(got)} bytes with sha256 {digest}, the file is {sample.size} bytes "
-           f"with sha256 {sample.sha256}")
-    expect(client.client.home_dc == home, "a file download moved the home DC")
+           f"no auth.exportAuthorization for DC {home} on DC {READER_DC}")
+    expect(any(isinstance(e, AuthorizationImported) and e.dc_id == home for e in events),
+           f"DC {home} never accepted the second account's authorization")
+    expect(got == data, f"downloaded {len(got)} bytes with sha256 {digest}, uploaded "
+                        f"{len(data)} with sha256 {hashlib.sha256(data).hexdigest()}")
     assert demo.server is not None
-    asked = demo.server.executed("upload.getFile", home) - 1  # less the read back
-    expect(asked == len(chunks) == demo.server.executed("upload.getFile", FILE_DC),
-           f"upload.getFile ran {asked} times on DC {home} (then FILE_MIGRATE_{FILE_DC}) and "
-           f"{demo.server.executed('upload.getFile', FILE_DC)} times on DC {FILE_DC}, "
-           f"expected {len(chunks)} each")
+    redirected = demo.server.executed("upload.getFile", READER_DC)
+    served = demo.server.executed("upload.getFile", home)
+    expect(redirected == len(chunks) == served,
+           f"upload.getFile ran {redirected} times on DC {READER_DC} (then FILE_MIGRATE_{home})"
+           f" and {served} times on DC {home}, expected {len(chunks)} each")
 
 
 async def user_migrate(demo: Demo) -> None:
@@ -425,9 +432,9 @@ STEPS: tuple[Step, ...] = (
          f"PHONE_MIGRATE_{SIGN_IN_DC} at auth.sendCode, then auth.signIn",
          PHONE_MIGRATE_WARM + ONE_REQUEST, phone_migrate),
     Step(3, "file transfer",
-         f"upload {UPLOAD_SIZE // 1024} KiB to the home DC, then download the sample file "
-         f"of DC {FILE_DC} (FILE_MIGRATE_{FILE_DC}, export and import)",
-         3 * ONE_REQUEST + FILE_MIGRATE, file_transfer),
+         f"upload {UPLOAD_SIZE // 1024} KiB to the home DC; a second account on DC "
+         f"{READER_DC} downloads it from there (FILE_MIGRATE, export and import)",
+         2 * ONE_REQUEST + COLD_START + ONE_REQUEST + FILE_MIGRATE, file_transfer),
     Step(4, "user migrate",
          f"the cluster moves the user to DC {MOVED_TO_DC}: USER_MIGRATE_{MOVED_TO_DC} "
          f"at users.getUsers", USER_MIGRATE, user_migrate),
