@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -94,6 +95,8 @@ class Driver:
         #: Round trips on the longest causal chain so far (see :meth:`inputs_done`).
         self.round_trips = 0
         self._asked: dict[int, int] = {}  # conn_id -> the round of its first unanswered flight
+        #: The errors of the latest failed connect attempts (OSError, TimeoutError), newest last.
+        self.dial_errors: deque[BaseException] = deque(maxlen=16)
 
     def __repr__(self) -> str:
         return f"<Driver {self.client!r}>"
@@ -141,9 +144,13 @@ class Driver:
         self.client.connection_made(conn_id, now=self.clock(), address=address)
         return self.inputs_done()
 
-    def failed(self, conn_id: int, tried: Sequence[Endpoint]) -> list[Action]:
+    def failed(self, conn_id: int, tried: Sequence[Endpoint],
+               errors: Sequence[BaseException] = ()) -> list[Action]:
+        """No candidate of ``conn_id`` connected; ``errors`` are the attempts' own errors
+        (kept in :attr:`dial_errors` for whoever must say why, such as ``probe``)."""
         log.info("connection %d: no candidate answered (%s)", conn_id,
                  ", ".join(_where(e) for e in tried) or "none tried")
+        self.dial_errors.extend(errors)
         self.client.connection_failed(conn_id, now=self.clock(), failed=tried)
         return self.inputs_done()
 

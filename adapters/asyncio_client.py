@@ -103,6 +103,11 @@ class AsyncClient:
         return self._driver.client
 
     @property
+    def dial_errors(self) -> list[BaseException]:
+        """The errors of the latest failed connect attempts, newest last."""
+        return list(self._driver.dial_errors)
+
+    @property
     def round_trips(self) -> int:
         """Round trips so far on the longest causal chain (a step's count is the difference)."""
         return self._driver.round_trips
@@ -273,6 +278,7 @@ class AsyncClient:
         loop = asyncio.get_running_loop()
         order = dial_order(action.candidates)
         tried: list[Endpoint] = []
+        errors: list[BaseException] = []
         attempts: dict[asyncio.Future[Any], Endpoint] = {}
         winner: tuple[Endpoint, _Link] | None = None
         try:
@@ -287,9 +293,11 @@ class AsyncClient:
                                              return_when=asyncio.FIRST_COMPLETED)
                 for future in done:
                     endpoint = attempts.pop(future)
-                    if future.exception() is not None:
+                    error = future.exception()
+                    if error is not None:
+                        errors.append(error)
                         log.debug("connection %d: %s:%d failed: %r", action.conn_id,
-                                  endpoint.host, endpoint.port, future.exception())
+                                  endpoint.host, endpoint.port, error)
                     elif winner is None:
                         winner = (endpoint, future.result()[1])
                     else:
@@ -302,7 +310,7 @@ class AsyncClient:
                     (await future)[0].abort()
             self._dials.pop(action.conn_id, None)
         if winner is None:
-            self._run(self._driver.failed(action.conn_id, tried))
+            self._run(self._driver.failed(action.conn_id, tried, errors))
             return
         endpoint, link = winner
         if link.transport is None or link.transport.is_closing():

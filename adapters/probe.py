@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,29 +72,6 @@ class Probed:
     seconds: float
 
 
-class _DialWitness(logging.Handler):
-    """Collects the errors of connect attempts from the client's log.
-
-    The asyncio adapter reports each failed candidate (its ``OSError`` or timeout) only in its
-    DEBUG log; the machine hears "no candidate answered".  A probe exists to say why, so it
-    listens there while it runs."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.errors: list[BaseException] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args if isinstance(record.args, tuple) else ()
-        self.errors.extend(a for a in args if isinstance(a, BaseException))
-
-    def reasons(self) -> list[str]:
-        """Each distinct reason once, in the order first seen."""
-        seen: dict[str, None] = {}
-        for error in self.errors:
-            seen.setdefault(_explain(error), None)
-        return list(seen)
-
-
 def _explain(error: BaseException) -> str:
     if isinstance(error, TimeoutError):
         return "no answer to the connect"
@@ -105,21 +79,6 @@ def _explain(error: BaseException) -> str:
         text = os.strerror(error.errno) if error.errno else str(error.strerror)
         return text[0].lower() + text[1:]
     return str(error) or type(error).__name__
-
-
-@contextmanager
-def _witnessing() -> Iterator[_DialWitness]:
-    logger = logging.getLogger("sansio_mtdc.client")
-    witness = _DialWitness()
-    level = logger.level
-    logger.addHandler(witness)
-    if logger.getEffectiveLevel() > logging.DEBUG:
-        logger.setLevel(logging.DEBUG)
-    try:
-        yield witness
-    finally:
-        logger.removeHandler(witness)
-        logger.setLevel(level)
 
 
 def _where(endpoints: list[Endpoint]) -> str:
@@ -153,45 +112,45 @@ async def probe(config: ClientConfig, *, timeout: float, place: str | None = Non
             elif event.state == "closed" and not handshaken and not lost.done():
                 lost.set_result(event.reason or "closed")
 
-    with _witnessing() as witness:
-        client = AsyncClient(config, on_event=on_event)
-        candidates = client.client.table.candidates(
-            config.dc, purpose="main", ipv6=config.ipv6, obfuscated=config.obfuscated,
-            now=time.time())
-        where = f"{place} ({_where(candidates)})"
-        try:
-            async with client:
-                answers: asyncio.Future[tuple[Any, Any]] = asyncio.gather(
-                    client.invoke(api.functions.help.GetConfig()),
-                    client.invoke(api.functions.help.GetNearestDc()))
-                watched: set[asyncio.Future[Any]] = {answers, lost}
-                done, _ = await asyncio.wait(watched, timeout=timeout,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if answers in done:
-                    answer, nearest = answers.result()
-                    return Probed(place, answer, nearest, time.perf_counter() - started)
-                answers.cancel()
-                await asyncio.gather(answers, return_exceptions=True)
-                if lost in done:
-                    raise ProbeFailed(f"could not reach {where}: "
-                                      f"{_why_lost(lost.result(), witness)}")
-                stage = ("help.getConfig was not answered" if handshaken
-                         else "the handshake did not finish" if connected
-                         else "no connection was made")
-                raise ProbeFailed(f"no answer from {where} within {timeout:g} s ({stage})")
-        except RPCError as exc:
-            raise ProbeFailed(f"{place} answered {exc.code} {exc.message}" + (
-                " (check --api-id and --api-hash)" if "API_ID" in exc.message else ""),
-                EXIT_ANSWERED_ERROR) from exc
-        except MTDCError as exc:
-            raise ProbeFailed(f"{place}: {exc}") from exc
+    client = AsyncClient(config, on_event=on_event)
+    candidates = client.client.table.candidates(
+        config.dc, purpose="main", ipv6=config.ipv6, obfuscated=config.obfuscated,
+        now=time.time())
+    where = f"{place} ({_where(candidates)})"
+    try:
+        async with client:
+            answers: asyncio.Future[tuple[Any, Any]] = asyncio.gather(
+                client.invoke(api.functions.help.GetConfig()),
+                client.invoke(api.functions.help.GetNearestDc()))
+            watched: set[asyncio.Future[Any]] = {answers, lost}
+            done, _ = await asyncio.wait(watched, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if answers in done:
+                answer, nearest = answers.result()
+                return Probed(place, answer, nearest, time.perf_counter() - started)
+            answers.cancel()
+            await asyncio.gather(answers, return_exceptions=True)
+            if lost in done:
+                raise ProbeFailed(f"could not reach {where}: "
+                                  f"{_why_lost(lost.result(), client.dial_errors)}")
+            stage = ("help.getConfig was not answered" if handshaken
+                     else "the handshake did not finish" if connected
+                     else "no connection was made")
+            raise ProbeFailed(f"no answer from {where} within {timeout:g} s ({stage})")
+    except RPCError as exc:
+        raise ProbeFailed(f"{place} answered {exc.code} {exc.message}" + (
+            " (check --api-id and --api-hash)" if "API_ID" in exc.message else ""),
+            EXIT_ANSWERED_ERROR) from exc
+    except MTDCError as exc:
+        raise ProbeFailed(f"{place}: {exc}") from exc
 
 
-def _why_lost(reason: str, witness: _DialWitness) -> str:
+def _why_lost(reason: str, errors: list[BaseException]) -> str:
     """The reason a connection ended before its handshake, in words: the OS's errors when no
     candidate connected, the machine's reason when one connected but the talk failed."""
     if reason == "connection failed":
-        return "; ".join(witness.reasons()) or "no candidate address answered"
+        reasons = dict.fromkeys(_explain(error) for error in errors)  # each once, in order
+        return "; ".join(reasons) or "no candidate address answered"
     if reason.startswith("framing"):
         return (f"a connection opened, but what answered is not an MTProto server "
                 f"({reason}); a proxy or firewall may be in the way")
