@@ -51,7 +51,9 @@ class _Link:
 
 
 class TrioClient:
-    """A Telegram client for trio; made by :func:`open_trio_client`, which owns its nursery."""
+    """A Telegram client for trio; made by :func:`open_trio_client`, which owns its nursery.
+
+    Call :meth:`invoke` from any task of the same ``trio.run``, as many at once as needed."""
 
     def __init__(self, driver: Driver, nursery: trio.Nursery) -> None:
         self._driver = driver
@@ -68,6 +70,11 @@ class TrioClient:
     def client(self) -> Any:
         """The machine (read its ``state``, ``home_dc``, ``table``; do not feed it)."""
         return self._driver.client
+
+    @property
+    def round_trips(self) -> int:
+        """Round trips so far on the longest causal chain (a step's count is the difference)."""
+        return self._driver.round_trips
 
     async def invoke(self, request: object, *, dc: int | None = None,
                      timeout: float | None = None) -> Any:
@@ -131,7 +138,7 @@ class TrioClient:
             delay = math.inf if at is None else max(0.0, at - self._driver.clock())
             with trio.move_on_after(delay) as sleep:
                 await self._timer_moved.wait()
-            if sleep.cancelled_caught:
+            if sleep.cancelled_caught and not self._closed:
                 self._timer_at = None
                 self._run(self._driver.fire_timer())
 

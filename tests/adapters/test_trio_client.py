@@ -1,0 +1,508 @@
+"""The trio client on real loopback sockets against the reference cluster, served on a thread
+of its own: the client machine's scenarios with their round-trip counts, a restart without a
+key, FLOOD_WAIT, timeouts and cancel scopes, exactly-once under load and under a broken network
+(through the fault proxy), the candidate race, and no leaked file descriptors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+trio = pytest.importorskip("trio")
+trio_testing = pytest.importorskip("trio.testing")
+
+from sansio_mtdc.adapters.serve import SAMPLE_FILE_SIZE, ClusterThread  # noqa: E402
+from sansio_mtdc.adapters.storage import SQLiteStore  # noqa: E402
+from sansio_mtdc.adapters.trio_client import TrioClient, open_trio_client  # noqa: E402
+from sansio_mtdc.client import ClientConfig, Limits  # noqa: E402
+from sansio_mtdc.client.errors import (  # noqa: E402
+    ConnectionFailedError,
+    FloodWaitError,
+    RequestCancelled,
+    RequestTimeout,
+)
+from sansio_mtdc.client.events import (  # noqa: E402
+    AuthKeyCreated,
+    Event,
+    Failed,
+    Result,
+    Retrying,
+)
+from sansio_mtdc.dc.endpoint import Endpoint  # noqa: E402
+from sansio_mtdc.errors import RPCError, UsageError  # noqa: E402
+from sansio_mtdc.server import sample_data  # noqa: E402
+from sansio_mtdc.session import SessionLimits  # noqa: E402
+from sansio_mtdc.sim.addresses import client_config  # noqa: E402
+from sansio_mtdc.sim.scenarios import (  # noqa: E402
+    file_request,
+    phone_of,
+    self_request,
+    send_code_request,
+    sign_in_request,
+)
+from sansio_mtdc.tl import api  # noqa: E402
+
+T = TypeVar("T")
+
+#: a generous bound so that a broken test fails instead of hanging (not a speed check)
+BOUND = 30.0
+PART = 1 << 20
+
+
+def run(main: Callable[[], Awaitable[T]]) -> T:
+    async def bounded() -> T:
+        with trio.fail_after(BOUND):
+            return await main()
+
+    result: T = trio.run(bounded)
+    return result
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def leaked_fds(before: set[str]) -> set[str]:
+    """Descriptors opened since ``before`` and still open once the cluster (and the proxy),
+    on their threads in this process, had a moment to see the client's sockets go."""
+    deadline = time.monotonic() + BOUND
+    while (extra := open_fds() - before) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return extra
+
+
+@pytest.fixture
+def cluster() -> Iterator[ClusterThread]:
+    thread = ClusterThread()
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+def config_of(cluster: ClusterThread, **options: Any) -> ClientConfig:
+    return client_config(cluster.running.cluster, dc=2, **options)
+
+
+def ended_once(seen: list[Event]) -> Counter[int]:
+    """How many times each request ended, from the machine's own events."""
+    return Counter(e.rid for e in seen if isinstance(e, Result | Failed))
+
+
+async def sign_in(client: TrioClient, dc: int, number: int = 1234) -> Any:
+    phone = phone_of(dc, number)
+    sent = await client.invoke(send_code_request(phone))
+    return (await client.invoke(sign_in_request(phone, sent.phone_code_hash))).user
+
+
+async def download(client: TrioClient, document: object, size: int, dc: int | None) -> bytes:
+    """In 1 MiB parts; the first without its DC (a FILE_MIGRATE tells), the rest sent there."""
+    parts = []
+    for offset in range(0, size, PART):
+        part = await client.invoke(file_request(document, offset=offset),
+                                   dc=dc if offset else None)
+        parts.append(part.bytes)
+    return b"".join(parts)
+
+
+# --- the DC scenarios ---------------------------------------------------------------------
+
+
+def test_cold_start_phone_migrate_sign_in_and_file_migrate(cluster: ClusterThread) -> None:
+    before = open_fds()
+    stored = cluster.running.files[4]
+
+    async def main() -> None:
+        async with open_trio_client(config_of(cluster)) as client:
+            rounds = client.round_trips
+            sent = await client.invoke(send_code_request(phone_of(3)))
+            assert client.round_trips - rounds == 10  # the protocol minimum, as simulated
+            assert client.client.home_dc == 3
+            auth = await client.invoke(sign_in_request(phone_of(3), sent.phone_code_hash))
+            assert auth.user.phone == phone_of(3)
+            rounds = client.round_trips
+            data = await download(client, stored.document, stored.size, 4)
+            assert client.round_trips - rounds == 6 + 1  # FILE_MIGRATE_4, then part two
+            assert len(data) == SAMPLE_FILE_SIZE
+            assert hashlib.sha256(data).hexdigest() == stored.sha256
+
+    run(main)
+    counters = cluster.running.cluster.counters
+    assert counters.exports[3] == 1 and counters.imports[4] == 1
+    assert counters.executions("upload.getFile", 4) == 2
+    assert not leaked_fds(before)
+
+
+def test_file_migrate_from_a_user_signed_in_on_dc2(cluster: ClusterThread) -> None:
+    stored = cluster.running.files[4]
+    seen: list[Event] = []
+
+    async def main() -> None:
+        async with open_trio_client(config_of(cluster), on_event=seen.append) as client:
+            await sign_in(client, 2)
+            rounds = client.round_trips
+            data = await download(client, stored.document, stored.size, 4)
+            assert client.round_trips - rounds == 6 + 1
+            assert hashlib.sha256(data).hexdigest() == stored.sha256
+            assert client.client.home_dc == 2
+
+    run(main)
+    counters = cluster.running.cluster.counters
+    assert counters.exports[2] == 1 and counters.imports[4] == 1
+    assert all(n == 1 for n in ended_once(seen).values())
+
+
+def test_user_migrate_follows_the_user(cluster: ClusterThread) -> None:
+    async def main() -> None:
+        async with open_trio_client(config_of(cluster)) as client:
+            await sign_in(client, 2)
+            cluster.call(lambda c: c.migrate_user(phone_of(2), 5))
+            rounds = client.round_trips
+            [me] = await client.invoke(self_request())
+            assert me.self and me.phone == phone_of(2)
+            assert client.client.home_dc == 5
+            assert client.round_trips - rounds == 6
+
+    run(main)
+    assert cluster.running.cluster.counters.imports[5] == 1
+
+
+def test_restart_from_sqlite_makes_no_new_key(cluster: ClusterThread, tmp_path: Path) -> None:
+    path = tmp_path / "account.session"
+    config = config_of(cluster)
+    first: list[Event] = []
+    second: list[Event] = []
+
+    async def sign_up() -> None:
+        async with open_trio_client(config, store=SQLiteStore(path),
+                                    on_event=first.append) as client:
+            await sign_in(client, 2)
+
+    async def resume() -> None:
+        async with open_trio_client(config, store=SQLiteStore(path),
+                                    on_event=second.append) as client:
+            rounds = client.round_trips
+            [me] = await client.invoke(self_request())
+            assert me.self and client.round_trips - rounds == 2  # connect, then the request
+
+    run(sign_up)
+    handshakes = sum(cluster.running.cluster.counters.handshakes.values())
+    run(resume)
+    assert [e for e in first if isinstance(e, AuthKeyCreated)]
+    assert not [e for e in second if isinstance(e, AuthKeyCreated)]
+    assert sum(cluster.running.cluster.counters.handshakes.values()) == handshakes
+
+
+def test_flood_wait_is_waited_out_then_above_the_ceiling_raised(cluster: ClusterThread) -> None:
+    seen: list[Event] = []
+    config = config_of(cluster, limits=Limits(flood_wait_ceiling=5.0))
+
+    async def main() -> None:
+        async with open_trio_client(config, on_event=seen.append) as client:
+            await sign_in(client, 2)
+            cluster.call(lambda c: c.inject_error(420, "FLOOD_WAIT_1", method="users.getUsers"))
+            [me] = await client.invoke(self_request())  # the timer task waits the second out
+            assert me.self
+            assert [e.delay for e in seen if isinstance(e, Retrying)] == [1.0]
+            cluster.call(lambda c: c.inject_flood_wait("users.getUsers", 30))
+            with pytest.raises(FloodWaitError) as caught:
+                await client.invoke(self_request())
+            assert caught.value.seconds == 30
+
+    run(main)
+    assert cluster.running.cluster.counters.executions("users.getUsers") == 1
+
+
+def test_an_rpc_error_is_raised_and_the_block_keeps_its_exception(
+        cluster: ClusterThread) -> None:
+    async def main() -> None:
+        async with open_trio_client(config_of(cluster)) as client:
+            cluster.call(lambda c: c.inject_error(400, "PHONE_NUMBER_INVALID",
+                                                  method="auth.sendCode"))
+            with pytest.raises(RPCError) as caught:
+                await client.invoke(send_code_request(phone_of(2)))
+            assert caught.value.message == "PHONE_NUMBER_INVALID"
+            raise KeyError("from the block")
+
+    with pytest.raises(KeyError, match="from the block"):  # not an ExceptionGroup
+        run(main)
+
+
+# --- time and cancellation ----------------------------------------------------------------
+
+
+def test_timeout_and_cancel_scope_end_the_request_in_the_machine_once(
+        cluster: ClusterThread) -> None:
+    seen: list[Event] = []
+
+    def cancelled() -> list[Event]:
+        return [e for e in seen if type(e) is Failed and type(e.error) is RequestCancelled]
+
+    async def main() -> None:
+        async with open_trio_client(config_of(cluster), on_event=seen.append) as client:
+            await sign_in(client, 2)
+            cluster.call(lambda c: c.delay_answers(5.0, method="users.getUsers"))
+            with pytest.raises(RequestTimeout):
+                await client.invoke(self_request(), timeout=0.2)
+            assert client.client.pending == 0
+            with trio.move_on_after(0.2) as scope:
+                await client.invoke(self_request())
+            assert scope.cancelled_caught and client.client.pending == 0
+            assert len(cancelled()) == 1
+            async with trio.open_nursery() as nursery:  # a task cancelled from its nursery
+                for _ in range(3):
+                    nursery.start_soon(client.invoke, self_request())
+                await trio_testing.wait_all_tasks_blocked()
+                assert client.client.pending == 3
+                nursery.cancel_scope.cancel()
+            assert client.client.pending == 0 and len(cancelled()) == 4
+            cluster.call(lambda c: c.delay_answers(0, method="users.getUsers"))
+            [me] = await client.invoke(self_request())
+            assert me.self
+
+    run(main)
+    assert all(n == 1 for n in ended_once(seen).values())
+
+
+def test_closing_ends_pending_requests_and_leaks_nothing(cluster: ClusterThread) -> None:
+    before = open_fds()
+    outcomes: list[BaseException] = []
+
+    async def pending(client: TrioClient) -> None:
+        try:
+            await client.invoke(self_request())
+        except RequestCancelled as exc:
+            outcomes.append(exc)
+
+    async def main() -> TrioClient:
+        async with trio.open_nursery() as outer, open_trio_client(config_of(cluster)) as client:
+            await sign_in(client, 2)
+            cluster.call(lambda c: c.delay_answers(5.0))
+            for _ in range(3):
+                outer.start_soon(pending, client)
+            await trio_testing.wait_all_tasks_blocked()
+            assert client.client.pending == 3
+        with pytest.raises(UsageError):
+            await client.invoke(self_request())
+        return client
+
+    client = run(main)
+    assert len(outcomes) == 3 and client.client.closed
+    assert not leaked_fds(before)
+
+
+def test_two_hundred_concurrent_requests_all_answered_once(cluster: ClusterThread) -> None:
+    seen: list[Event] = []
+    stored = cluster.running.files[2]
+    expected = sample_data(2, SAMPLE_FILE_SIZE)
+    parts: dict[int, bytes] = {}
+
+    async def fetch(client: TrioClient, offset: int) -> None:
+        part = await client.invoke(file_request(stored.document, offset=offset, limit=4096))
+        parts[offset] = part.bytes
+
+    async def main() -> None:
+        async with open_trio_client(config_of(cluster), on_event=seen.append) as client:
+            await sign_in(client, 2)
+            async with trio.open_nursery() as nursery:
+                for i in range(200):
+                    nursery.start_soon(fetch, client, i * 4096)
+            assert client.client.pending == 0
+
+    run(main)
+    assert len(parts) == 200
+    assert all(data == expected[offset:offset + 4096] for offset, data in parts.items())
+    assert cluster.running.cluster.counters.executions("upload.getFile", 2) == 200
+    assert all(n == 1 for n in ended_once(seen).values())
+
+
+# --- connecting ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port nobody listens on (bound, never listening: connects are refused)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def test_every_candidate_refused_fails_the_request_and_leaks_nothing(
+        cluster: ClusterThread, refused_port: int) -> None:
+    before = open_fds()
+    config = config_of(cluster, endpoints=(
+        Endpoint(2, "127.0.0.1", refused_port), Endpoint(2, "::1", refused_port, ipv6=True)),
+        limits=Limits(max_reconnects=2, reconnect_base=0.01, reconnect_cap=0.02))
+
+    async def main() -> None:
+        async with open_trio_client(config) as client:
+            with pytest.raises(ConnectionFailedError):
+                await client.invoke(api.functions.help.GetNearestDc())
+
+    run(main)
+    assert not leaked_fds(before)
+
+
+def test_a_refused_first_candidate_gives_way_to_the_next(
+        cluster: ClusterThread, refused_port: int) -> None:
+    good = cluster.running.addresses[2]
+    config = config_of(cluster, endpoints=(
+        Endpoint(2, "127.0.0.1", refused_port), Endpoint(2, *good)))
+
+    async def main() -> None:
+        async with open_trio_client(config) as client:
+            nearest = await client.invoke(api.functions.help.GetNearestDc())
+            assert nearest.this_dc == 2
+
+    run(main)
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A loopback port whose accept queue is full: new connects get no answer at all (the SYN
+    is dropped), like an address behind a broken route."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):  # fill the backlog (its size is rounded up by the kernel)
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_a_silent_candidate_does_not_hold_up_the_next(black_hole: int) -> None:
+    try:
+        thread = ClusterThread(ipv6_host="::1")
+        thread.start()
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback: {exc}")
+    before = open_fds()
+    try:
+        good = thread.running.ipv6_addresses[2]
+        # without the race the first attempt would wait out a connect timeout far beyond BOUND
+        config = client_config(thread.running.cluster, dc=2, ipv6="allow", endpoints=(
+            Endpoint(2, "127.0.0.1", black_hole), Endpoint(2, good[0], good[1], ipv6=True)),
+            limits=Limits(connect_timeout=10 * BOUND))
+
+        async def main() -> None:
+            async with open_trio_client(config) as client:
+                nearest = await client.invoke(api.functions.help.GetNearestDc())
+                assert nearest.this_dc == 2
+
+        run(main)
+        assert not leaked_fds(before)  # the silent attempt was closed too
+    finally:
+        thread.stop()
+
+
+# --- a broken network ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def proxied(cluster: ClusterThread) -> Iterator[Any]:
+    """The fault proxy in front of every DC; the client's first addresses are the proxy's.
+
+    The cluster's help.getConfig still advertises its own addresses, so a connection made
+    after the first one may go around the proxy: the faults below are armed on a connection
+    that exists."""
+    proxy_module = pytest.importorskip("sansio_mtdc.adapters.proxy")
+    with proxy_module.FaultProxy(cluster.running.addresses) as proxy:
+        yield proxy
+
+
+def proxied_config(cluster: ClusterThread, proxy: Any) -> ClientConfig:
+    """The proxy's addresses, and a ping every second: a request the server acknowledged
+    before its connection died is answered once the new connection carries a message of the
+    session, and with nothing else to send the client's next ping is that message."""
+    return config_of(cluster, endpoints=tuple(
+        Endpoint(dc, host, port) for dc, (host, port) in proxy.addresses.items()),
+        session_limits=SessionLimits(ping_interval=1.0))
+
+
+def test_a_connection_cut_mid_download_ends_every_request_once(
+        cluster: ClusterThread, proxied: Any) -> None:
+    before = open_fds()
+    stored = cluster.running.files[2]
+    seen: list[Event] = []
+
+    async def main() -> None:
+        config = proxied_config(cluster, proxied)
+        async with open_trio_client(config, on_event=seen.append) as client:
+            await sign_in(client, 2)
+            proxied.cut_after(300_000, direction="down", key=2)  # inside the first part
+            data = await download(client, stored.document, stored.size, 2)
+            assert hashlib.sha256(data).hexdigest() == stored.sha256
+            [me] = await client.invoke(self_request())
+            assert me.self
+
+    run(main)
+    assert proxied.stats(2).cut == 1
+    assert all(n == 1 for n in ended_once(seen).values())
+    assert not leaked_fds(before)
+
+
+def test_split_packets_both_ways(cluster: ClusterThread, proxied: Any) -> None:
+    seen: list[Event] = []
+
+    async def main() -> None:
+        async with open_trio_client(proxied_config(cluster, proxied),
+                                    on_event=seen.append) as client:
+            await sign_in(client, 2)
+            proxied.split_writes(direction="down", pause=0.2, key=2, times=3)
+            proxied.split_writes(direction="up", pause=0.2, key=2, at=5)
+            async with trio.open_nursery() as nursery:
+                for _ in range(3):
+                    nursery.start_soon(client.invoke, self_request())
+            [me] = await client.invoke(self_request())
+            assert me.self
+
+    run(main)
+    assert all(n == 1 for n in ended_once(seen).values())
+    executions = cluster.running.cluster.counters.executions("users.getUsers", 2)
+    assert executions == 4
+
+
+def test_every_connection_dropped_under_load_ends_every_request_once(
+        cluster: ClusterThread, proxied: Any) -> None:
+    seen: list[Event] = []
+    stored = cluster.running.files[2]
+    expected = sample_data(2, SAMPLE_FILE_SIZE)
+    parts: dict[int, bytes] = {}
+
+    async def fetch(client: TrioClient, offset: int) -> None:
+        part = await client.invoke(file_request(stored.document, offset=offset, limit=4096))
+        parts[offset] = part.bytes
+
+    async def main() -> None:
+        async with open_trio_client(proxied_config(cluster, proxied),
+                                    on_event=seen.append) as client:
+            await sign_in(client, 2)
+            cluster.call(lambda c: c.delay_answers(0.3, method="upload.getFile"))
+            async with trio.open_nursery() as nursery:
+                for i in range(50):
+                    nursery.start_soon(fetch, client, i * 4096)
+                await trio_testing.wait_all_tasks_blocked()
+                assert client.client.pending == 50
+                await trio.to_thread.run_sync(proxied.drop_all)
+            assert client.client.pending == 0
+
+    run(main)
+    assert proxied.stats(2).dropped == 1
+    assert len(parts) == 50
+    assert all(data == expected[offset:offset + 4096] for offset, data in parts.items())
+    assert all(n == 1 for n in ended_once(seen).values())
