@@ -18,14 +18,16 @@ and :attr:`counters` are what tests use to steer the cluster and to check what i
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from ..crypto.inputs import RandomSource
 from ..errors import RPCError, UsageError
 from ..handshake import ServerHandshake, ServerHandshakeResult
 from .clock import check_now as _check_now
-from .config import TEST_DC_OFFSET, ClusterConfig
+from .config import TEST_DC_OFFSET, ClusterConfig, DcAddress
 from .connection import CloseReason, ServerConnection
 from .counters import Counters
 from .faults import DelayRule, Direction, DropRule, InjectedError
@@ -140,6 +142,16 @@ class Cluster:
         return list(self.state.dc(dc_id).keys.values())
 
     # --- knobs -----------------------------------------------------------------------------
+
+    def advertise(self, addresses: Mapping[int, tuple[str, int]]) -> None:
+        """Make help.getConfig list ``addresses`` (DC id -> ``(host, port)``) instead of the
+        configured ones: the addresses of a proxy in front of the cluster, so that every
+        connection a client makes after reading the config goes through it too."""
+        if set(addresses) != set(self.config.dc_ids):
+            raise UsageError(f"advertise one address for each of DCs {list(self.config.dc_ids)}")
+        config = dataclasses.replace(self.config, addresses=tuple(
+            DcAddress(dc_id, host, port) for dc_id, (host, port) in sorted(addresses.items())))
+        self.config = self.state.config = config
 
     def migrate_user(self, user: int | str, to_dc: int) -> None:
         """Move a user's home to ``to_dc``.  The old home then answers the user's requests

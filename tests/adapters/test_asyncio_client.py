@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import dataclasses
 import hashlib
 import os
 import socket
@@ -30,7 +29,6 @@ from sansio_mtdc.client.errors import (
 from sansio_mtdc.client.events import AuthKeyCreated, Event, Failed, Result
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import UsageError
-from sansio_mtdc.server import Cluster, DcAddress
 from sansio_mtdc.sim.addresses import client_config
 from sansio_mtdc.sim.scenarios import (
     file_request,
@@ -277,18 +275,10 @@ async def test_a_client_belongs_to_one_event_loop(running: RunningCluster) -> No
 # --- faults on the wire, through the FaultProxy ------------------------------------------
 
 
-def advertise(cluster: Cluster, addresses: dict[int, tuple[str, int]]) -> None:
-    """Make help.getConfig list ``addresses`` (the proxy's), so that every connection the
-    client makes, not only its first, goes through the proxy."""
-    config = dataclasses.replace(cluster.state.config, addresses=tuple(
-        DcAddress(dc_id, host, port) for dc_id, (host, port) in sorted(addresses.items())))
-    cluster.state.config = cluster.config = config
-
-
 @pytest.fixture
 def proxy(running: RunningCluster) -> Iterator[FaultProxy]:
     with FaultProxy(running.addresses) as proxy:
-        advertise(running.cluster, proxy.addresses)
+        running.cluster.advertise(proxy.addresses)
         yield proxy
 
 

@@ -7,7 +7,6 @@ no socket or greenlet left behind, failures included."""
 from __future__ import annotations
 
 import collections
-import dataclasses
 import gc
 import hashlib
 import os
@@ -43,7 +42,6 @@ from sansio_mtdc.client.events import (  # noqa: E402
 )
 from sansio_mtdc.dc.endpoint import Endpoint  # noqa: E402
 from sansio_mtdc.errors import UsageError  # noqa: E402
-from sansio_mtdc.server import Cluster, DcAddress  # noqa: E402
 from sansio_mtdc.sim.addresses import client_config  # noqa: E402
 from sansio_mtdc.sim.scenarios import (  # noqa: E402
     file_request,
@@ -279,18 +277,10 @@ def test_misuse_is_refused(cluster: ClusterThread) -> None:
 # --- faults on the wire, through the FaultProxy ------------------------------------------
 
 
-def advertise(cluster: Cluster, addresses: dict[int, tuple[str, int]]) -> None:
-    """Make help.getConfig list ``addresses`` (the proxy's), so that every connection the
-    client makes, not only its first, goes through the proxy."""
-    config = dataclasses.replace(cluster.state.config, addresses=tuple(
-        DcAddress(dc_id, host, port) for dc_id, (host, port) in sorted(addresses.items())))
-    cluster.state.config = cluster.config = config
-
-
 @pytest.fixture
 def proxy(cluster: ClusterThread) -> Iterator[FaultProxy]:
     with FaultProxy(cluster.running.addresses) as proxy:
-        cluster.call(lambda c: advertise(c, proxy.addresses))
+        cluster.call(lambda c: c.advertise(proxy.addresses))
         yield proxy
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import dataclasses
 import gc
 import hashlib
 import os
@@ -33,7 +32,6 @@ from sansio_mtdc.client.errors import (
 from sansio_mtdc.client.events import AuthKeyCreated, Event, Failed, Result, Retrying
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import UsageError
-from sansio_mtdc.server import Cluster, DcAddress
 from sansio_mtdc.sim.addresses import client_config
 from sansio_mtdc.sim.scenarios import (
     file_request,
@@ -272,18 +270,10 @@ def test_misuse_is_refused(cluster: ClusterThread) -> None:
 # --- faults on the wire, through the FaultProxy ------------------------------------------
 
 
-def advertise(cluster: Cluster, addresses: dict[int, tuple[str, int]]) -> None:
-    """Make help.getConfig list ``addresses`` (the proxy's), so that every connection the
-    client makes, not only its first, goes through the proxy."""
-    config = dataclasses.replace(cluster.state.config, addresses=tuple(
-        DcAddress(dc_id, host, port) for dc_id, (host, port) in sorted(addresses.items())))
-    cluster.state.config = cluster.config = config
-
-
 @pytest.fixture
 def proxy(cluster: ClusterThread) -> Iterator[FaultProxy]:
     with FaultProxy(cluster.running.addresses) as proxy:
-        cluster.call(lambda c: advertise(c, proxy.addresses))
+        cluster.call(lambda c: c.advertise(proxy.addresses))
         yield proxy
 
 

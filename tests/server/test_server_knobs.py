@@ -219,3 +219,17 @@ def test_knob_arguments_are_checked() -> None:
                 lambda: c.refuse_connections(0), lambda: c.inject_error(400, "X", dc_id=7)):
         with pytest.raises(UsageError):
             bad()
+
+
+def test_advertise_replaces_the_addresses_help_get_config_lists() -> None:
+    c = cluster()
+    client = client_on(c, 2)
+    proxied = {dc: ("127.0.0.9", 4000 + dc) for dc in c.config.dc_ids}
+    c.advertise(proxied)
+    options = client.invoke(F.help.GetConfig()).dc_options
+    assert {(o.id, o.ip_address, o.port) for o in options} == {
+        (dc, host, port) for dc, (host, port) in proxied.items()}
+    with pytest.raises(UsageError):
+        c.advertise({**proxied, 99: ("127.0.0.9", 4099)})
+    with pytest.raises(UsageError):
+        c.advertise({})
