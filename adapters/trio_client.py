@@ -72,6 +72,11 @@ class TrioClient:
         return self._driver.client
 
     @property
+    def dial_errors(self) -> list[BaseException]:
+        """The errors of the latest failed connect attempts, newest last."""
+        return list(self._driver.dial_errors)
+
+    @property
     def round_trips(self) -> int:
         """Round trips so far on the longest causal chain (a step's count is the difference)."""
         return self._driver.round_trips
@@ -148,10 +153,11 @@ class TrioClient:
         sock: trio.socket.SocketType | None = None
         try:
             with link.scope:
-                sock, endpoint, tried = await _race(action, self._driver.connect_timeout)
+                sock, endpoint, tried, errors = await _race(action,
+                                                            self._driver.connect_timeout)
                 if sock is None or endpoint is None:
                     if self._forget(link):
-                        self._run(self._driver.failed(conn_id, tried))
+                        self._run(self._driver.failed(conn_id, tried, errors))
                     return
                 if self._links.get(conn_id) is link:
                     self._run(self._driver.made(conn_id, endpoint))
@@ -201,11 +207,14 @@ async def _carry(stream: trio.SocketStream, link: _Link,
 
 
 async def _race(action: Connect, connect_timeout: float,
-                ) -> tuple[trio.socket.SocketType | None, Endpoint | None, list[Endpoint]]:
+                ) -> tuple[trio.socket.SocketType | None, Endpoint | None, list[Endpoint],
+                           list[BaseException]]:
     """Try the candidates in :func:`dial_order`, starting the next one after :data:`STAGGER`
-    or at once when one fails; the first to connect wins, the others are closed."""
+    or at once when one fails; the first to connect wins, the others are closed.  Returns the
+    winner (or None), the candidates tried and the errors of those that failed."""
     won: list[tuple[trio.socket.SocketType, Endpoint]] = []
     tried: list[Endpoint] = []
+    errors: list[BaseException] = []
 
     async def attempt(endpoint: Endpoint, failed: trio.Event) -> None:
         family = trio.socket.AF_INET6 if endpoint.ipv6 else trio.socket.AF_INET
@@ -215,8 +224,11 @@ async def _race(action: Connect, connect_timeout: float,
             with trio.fail_after(connect_timeout):
                 await sock.connect((endpoint.host, endpoint.port))
         except (OSError, trio.TooSlowError) as exc:
+            error = exc if isinstance(exc, OSError) else TimeoutError(
+                f"no answer in {connect_timeout} s")
+            errors.append(error)
             log.debug("connection %d: %s:%d failed: %r", action.conn_id, endpoint.host,
-                      endpoint.port, exc)
+                      endpoint.port, error)
             if sock is not None:
                 sock.close()
             failed.set()
@@ -243,7 +255,7 @@ async def _race(action: Connect, connect_timeout: float,
         for sock, _ in won:
             sock.close()
         raise
-    return (won[0][0], won[0][1], tried) if won else (None, None, tried)
+    return (won[0][0], won[0][1], tried, errors) if won else (None, None, tried, errors)
 
 
 @contextlib.asynccontextmanager

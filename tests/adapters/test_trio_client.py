@@ -346,6 +346,8 @@ def test_every_candidate_refused_fails_the_request_and_leaks_nothing(
         async with open_trio_client(config) as client:
             with pytest.raises(ConnectionFailedError):
                 await client.invoke(api.functions.help.GetNearestDc())
+            assert client.dial_errors
+            assert all(isinstance(e, ConnectionRefusedError) for e in client.dial_errors)
 
     run(main)
     assert not leaked_fds(before)
