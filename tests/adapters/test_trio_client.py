@@ -50,6 +50,10 @@ from sansio_mtdc.sim.scenarios import (  # noqa: E402
 )
 from sansio_mtdc.tl import api  # noqa: E402
 
+#: a socket left for the garbage collector to close is a leak too, whatever the count says
+pytestmark = [pytest.mark.filterwarnings("error::ResourceWarning"),
+              pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")]
+
 T = TypeVar("T")
 
 #: a generous bound so that a broken test fails instead of hanging (not a speed check)
