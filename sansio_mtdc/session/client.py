@@ -473,6 +473,11 @@ class ClientSession:
         interval = self._limits.ping_interval
         self._next_ping = now + interval if interval is not None else None
         self._ping_deadline = None
+        if not self._unconfirmed and any(r.state == _SENT and r.acked
+                                         for r in self._by_msg_id.values()):
+            # the server holds answers for this session and sends them on the connection the
+            # session speaks on: speak at once rather than at the next ping
+            self._queue_ping(now)
 
     def connection_lost(self, *, now: float) -> None:
         """The connection is gone; what may not have reached the server is sent again on the

@@ -12,7 +12,7 @@ from sansio_mtdc.client.events import Failed, Result
 from sansio_mtdc.sim import PacketFault
 
 from .flows import FLOWS, Expect, Flow
-from .worlds import World, executed, single_ending
+from .worlds import World, executed, phone_of, self_request, single_ending
 
 #: no flow has this many packets on one side; reaching it means the loop never ends
 _MOST_STEPS = 120
@@ -70,3 +70,24 @@ def test_split_and_delayed_packets(flow: Flow) -> None:
     world.net.delay("client", 3, 0.3)
     expects = flow.act(world)
     check(world, expects, before)
+
+
+def test_answers_held_for_a_lost_connection_come_at_once_on_the_next() -> None:
+    """The server acknowledged three requests and holds their answers when the connection
+    dies: on the new connection the session speaks at once (a ping), so the server knows
+    where to send them, instead of staying silent until the next keep-alive."""
+    world = World.make(seed="held answers")
+    world.sign_in(phone_of(2))
+    world.cluster.delay_answers(1.0, method="users.getUsers")
+    rids = [world.invoke(self_request()) for _ in range(3)]
+    world.net.run(world.client,
+                  until=lambda: world.cluster.counters.executions("users.getUsers") >= 3)
+    acked_at = world.now
+    world.net.run(world.client, until=lambda: world.now >= acked_at + 0.1)  # acks arrive
+    main = next(c for c in world.net._conns.values() if c.conn_id == 1)
+    world.net._cut(main)
+    cut_at = world.now
+    assert world.net.run(world.client, until=lambda: world.net.ended(*rids), max_time=300)
+    assert all(world.net.result(rid)[0].self for rid in rids)
+    assert world.now - cut_at < 5.0  # virtual seconds: a reconnect and a round trip, not 60
+    assert world.cluster.counters.executions("users.getUsers") == 3
