@@ -257,3 +257,27 @@ def _log_event(event: Any) -> None:
                  event.reason)
     elif isinstance(event, LoggedOut):
         log.warning("logged out on DC %d (%s)", event.dc_id, event.error)
+
+
+class DriverOwner:
+    """What every adapter's client shows of its driver, read-only."""
+
+    _driver: Driver
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._driver.client!r}>"
+
+    @property
+    def client(self) -> Client:
+        """The machine (read its ``state``, ``home_dc``, ``table``; do not feed it)."""
+        return self._driver.client
+
+    @property
+    def dial_errors(self) -> list[BaseException]:
+        """The errors of the latest failed connect attempts, newest last."""
+        return list(self._driver.dial_errors)
+
+    @property
+    def round_trips(self) -> int:
+        """Round trips so far on the longest causal chain (a step's count is the difference)."""
+        return self._driver.round_trips

@@ -23,7 +23,7 @@ from sansio_mtdc.client.events import Event
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import MTDCError, UsageError
 
-from ._driver import STAGGER, Done, Driver, dial_order
+from ._driver import STAGGER, Done, Driver, DriverOwner, dial_order
 from .storage import StateStore
 
 __all__ = ["AsyncClient"]
@@ -67,7 +67,7 @@ class _Queued:
         self.withdrawn = False
 
 
-class AsyncClient:
+class AsyncClient(DriverOwner):
     """A Telegram client for asyncio (see :class:`~sansio_mtdc.adapters._driver.Driver` for
     ``store``, ``state``, ``on_update``, ``on_event`` and ``random``).
 
@@ -94,23 +94,6 @@ class AsyncClient:
         self._window: asyncio.Handle | None = None  # ends this iteration's batch
         self._closed = False
 
-    def __repr__(self) -> str:
-        return f"<AsyncClient {self._driver.client!r}>"
-
-    @property
-    def client(self) -> Any:
-        """The machine (read its ``state``, ``home_dc``, ``table``; do not feed it)."""
-        return self._driver.client
-
-    @property
-    def dial_errors(self) -> list[BaseException]:
-        """The errors of the latest failed connect attempts, newest last."""
-        return list(self._driver.dial_errors)
-
-    @property
-    def round_trips(self) -> int:
-        """Round trips so far on the longest causal chain (a step's count is the difference)."""
-        return self._driver.round_trips
 
     async def __aenter__(self) -> AsyncClient:
         self._bind()

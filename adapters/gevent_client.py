@@ -35,7 +35,7 @@ from sansio_mtdc.client.events import Event
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import MTDCError, UsageError
 
-from ._driver import STAGGER, Driver, dial_order
+from ._driver import STAGGER, Driver, DriverOwner, dial_order
 from .storage import StateStore
 
 __all__ = ["GeventClient"]
@@ -67,7 +67,7 @@ class _Race:
             gevent.queue.Queue()
 
 
-class GeventClient:
+class GeventClient(DriverOwner):
     """A Telegram client for gevent (see :class:`~sansio_mtdc.adapters._driver.Driver` for
     ``store``, ``state``, ``on_update``, ``on_event`` and ``random``).
 
@@ -93,18 +93,6 @@ class GeventClient:
         self._rearm = gevent.event.Event()
         self._closed = False
 
-    def __repr__(self) -> str:
-        return f"<GeventClient {self._driver.client!r}>"
-
-    @property
-    def client(self) -> Any:
-        """The machine (read its ``state``, ``home_dc``, ``table``; do not feed it)."""
-        return self._driver.client
-
-    @property
-    def round_trips(self) -> int:
-        """Round trips on the longest causal chain so far (see the driver)."""
-        return self._driver.round_trips
 
     def __enter__(self) -> GeventClient:
         self._check()

@@ -32,7 +32,7 @@ from sansio_mtdc.client.events import Event
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import MTDCError, RequestError, UsageError
 
-from ._driver import STAGGER, Driver, dial_order
+from ._driver import STAGGER, Driver, DriverOwner, dial_order
 from .storage import StateStore
 
 __all__ = ["ThreadedClient"]
@@ -63,7 +63,7 @@ class _Dial:
         self.next_at: float | None = None  # monotonic time to start the next candidate
 
 
-class ThreadedClient:
+class ThreadedClient(DriverOwner):
     """A Telegram client for threaded programs (see
     :class:`~sansio_mtdc.adapters._driver.Driver` for ``store``, ``state``, ``on_update``,
     ``on_event`` and ``random``).
@@ -96,18 +96,6 @@ class ThreadedClient:
         self._rids: dict[concurrent.futures.Future[Any], int] = {}
         self._leaving = False
 
-    def __repr__(self) -> str:
-        return f"<ThreadedClient {self._driver.client!r}>"
-
-    @property
-    def client(self) -> Any:
-        """The machine (read its ``state``, ``home_dc``, ``table``; do not feed it)."""
-        return self._driver.client
-
-    @property
-    def round_trips(self) -> int:
-        """Round trips on the longest causal chain so far (see the driver)."""
-        return self._driver.round_trips
 
     def __enter__(self) -> ThreadedClient:
         self.start()

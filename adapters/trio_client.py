@@ -30,7 +30,7 @@ from sansio_mtdc.client.events import Event
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import MTDCError, UsageError
 
-from ._driver import STAGGER, Driver, dial_order
+from ._driver import STAGGER, Driver, DriverOwner, dial_order
 from .storage import StateStore
 
 __all__ = ["TrioClient", "open_trio_client"]
@@ -50,7 +50,7 @@ class _Link:
         self.outbox, self.inbox = trio.open_memory_channel[bytes](math.inf)
 
 
-class TrioClient:
+class TrioClient(DriverOwner):
     """A Telegram client for trio; made by :func:`open_trio_client`, which owns its nursery.
 
     Call :meth:`invoke` from any task of the same ``trio.run``, as many at once as needed."""
@@ -63,23 +63,6 @@ class TrioClient:
         self._timer_moved = trio.Event()
         self._closed = False
 
-    def __repr__(self) -> str:
-        return f"<TrioClient {self._driver.client!r}>"
-
-    @property
-    def client(self) -> Any:
-        """The machine (read its ``state``, ``home_dc``, ``table``; do not feed it)."""
-        return self._driver.client
-
-    @property
-    def dial_errors(self) -> list[BaseException]:
-        """The errors of the latest failed connect attempts, newest last."""
-        return list(self._driver.dial_errors)
-
-    @property
-    def round_trips(self) -> int:
-        """Round trips so far on the longest causal chain (a step's count is the difference)."""
-        return self._driver.round_trips
 
     async def invoke(self, request: object, *, dc: int | None = None,
                      timeout: float | None = None) -> Any:
