@@ -6,9 +6,7 @@ split packets, a slow link), the candidate race, and no leaked sockets."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import hashlib
-import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,12 +24,11 @@ from sansio_mtdc.client.errors import (
     RequestCancelled,
     RequestTimeout,
 )
-from sansio_mtdc.client.events import AuthKeyCreated, Event, Failed, Result
+from sansio_mtdc.client.events import AuthKeyCreated, Event
 from sansio_mtdc.dc.endpoint import Endpoint
 from sansio_mtdc.errors import UsageError
 from sansio_mtdc.sim.addresses import client_config
 from sansio_mtdc.sim.scenarios import (
-    file_request,
     phone_of,
     self_request,
     send_code_request,
@@ -39,23 +36,7 @@ from sansio_mtdc.sim.scenarios import (
 )
 from sansio_mtdc.tl import api
 
-#: a generous bound so that a broken test fails instead of hanging (not a speed check)
-BOUND = 30.0
-
-
-def open_fds() -> set[str]:
-    return set(os.listdir("/proc/self/fd"))
-
-
-async def leaked_fds(before: set[str]) -> set[str]:
-    """File descriptors opened since ``before`` and still open once the cluster (served in
-    this process) had a moment to see the client's sockets go."""
-    for _ in range(100):
-        extra = open_fds() - before
-        if not extra:
-            break
-        await asyncio.sleep(0.02)
-    return extra
+from .support import BOUND, Ends, download_async, leaked_fds, open_fds, sign_in_async
 
 
 @pytest.fixture
@@ -64,24 +45,9 @@ async def running() -> AsyncIterator[RunningCluster]:
         yield cluster
 
 
-async def sign_in(client: AsyncClient, dc: int) -> None:
-    sent = await client.invoke(send_code_request(phone_of(dc)))
-    await client.invoke(sign_in_request(phone_of(dc), sent.phone_code_hash))
-
-
 def document_part(running: RunningCluster, dc: int) -> tuple[object, str, int]:
     stored = running.files[dc]
     return stored.document, stored.sha256, stored.size
-
-
-async def download(client: AsyncClient, document: object, size: int, dc: int) -> bytes:
-    """The first part without its DC (a FILE_MIGRATE tells), the others sent there directly."""
-    parts = []
-    for offset in range(0, size, 1 << 20):
-        part = await client.invoke(file_request(document, offset=offset),
-                                   dc=dc if offset else None)
-        parts.append(part.bytes)
-    return b"".join(parts)
 
 
 async def test_phone_migrate_sign_in_and_file_from_another_dc(running: RunningCluster) -> None:
@@ -95,7 +61,7 @@ async def test_phone_migrate_sign_in_and_file_from_another_dc(running: RunningCl
         assert auth.user.phone == phone_of(3)
         document, sha256, size = document_part(running, 4)
         rounds = client.round_trips
-        data = await asyncio.wait_for(download(client, document, size, 4), BOUND)
+        data = await asyncio.wait_for(download_async(client, document, size, 4), BOUND)
         assert hashlib.sha256(data).hexdigest() == sha256 and len(data) == size
         assert client.round_trips - rounds == 6 + 1  # FILE_MIGRATE_4 flow, then the second part
     assert counters.exports[3] == 1 and counters.imports[4] == 1
@@ -104,7 +70,7 @@ async def test_phone_migrate_sign_in_and_file_from_another_dc(running: RunningCl
 
 async def test_user_migrate_follows_the_user(running: RunningCluster) -> None:
     async with AsyncClient(client_config(running.cluster, dc=2)) as client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         running.cluster.migrate_user(phone_of(2), 5)
         rounds = client.round_trips
         [me] = await asyncio.wait_for(client.invoke(self_request()), BOUND)
@@ -118,7 +84,7 @@ async def test_restart_from_sqlite_makes_no_new_key(running: RunningCluster,
     path = tmp_path / "account.session"
     config = client_config(running.cluster, dc=2)
     async with AsyncClient(config, store=SQLiteStore(path)) as client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
     handshakes = sum(running.cluster.counters.handshakes.values())
     seen: list[Event] = []
     async with AsyncClient(config, store=SQLiteStore(path), on_event=seen.append) as client:
@@ -134,7 +100,7 @@ async def test_flood_wait_is_waited_out_then_above_the_ceiling_raised(
     config = client_config(running.cluster, dc=2,
                            limits=Limits(flood_wait_ceiling=1.0))
     async with AsyncClient(config) as client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         running.cluster.inject_flood_wait("users.getUsers", 1)
         [me] = await asyncio.wait_for(client.invoke(self_request()), BOUND)
         assert me.self
@@ -148,7 +114,7 @@ async def test_flood_wait_is_waited_out_then_above_the_ceiling_raised(
 async def test_timeout_and_cancellation_end_the_request_in_the_machine(
         running: RunningCluster) -> None:
     async with AsyncClient(client_config(running.cluster, dc=2)) as client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         running.cluster.delay_answers(5.0, method="users.getUsers")
         running.wake()
         with pytest.raises(RequestTimeout):
@@ -168,7 +134,7 @@ async def test_timeout_and_cancellation_end_the_request_in_the_machine(
 
 async def test_a_thousand_concurrent_requests_all_answered_once(running: RunningCluster) -> None:
     async with AsyncClient(client_config(running.cluster, dc=2)) as client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         before = running.cluster.counters.executions("help.getConfig")
         results = await asyncio.wait_for(asyncio.gather(
             *[client.invoke(api.functions.help.GetConfig()) for _ in range(1000)]), BOUND)
@@ -181,7 +147,7 @@ async def test_close_ends_pending_requests_and_leaks_no_socket(running: RunningC
     before = open_fds()
     client = AsyncClient(client_config(running.cluster, dc=2))
     async with client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         running.cluster.delay_answers(5.0)
         running.wake()
         pending = [asyncio.ensure_future(client.invoke(self_request())) for _ in range(3)]
@@ -191,16 +157,7 @@ async def test_close_ends_pending_requests_and_leaks_no_socket(running: RunningC
             await task
     with pytest.raises(UsageError):
         await client.invoke(self_request())
-    assert not await leaked_fds(before)
-
-
-@pytest.fixture
-def refused_port() -> Iterator[int]:
-    """A loopback port nobody listens on (bound, never listening: connects are refused)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
+    assert not await asyncio.to_thread(leaked_fds, before)
 
 
 async def test_no_candidate_answers_fails_the_request_and_leaks_nothing(
@@ -212,27 +169,7 @@ async def test_no_candidate_answers_fails_the_request_and_leaks_nothing(
     async with AsyncClient(config) as client:
         with pytest.raises(ConnectionFailedError):
             await asyncio.wait_for(client.invoke(api.functions.help.GetNearestDc()), BOUND)
-    assert not await leaked_fds(before)
-
-
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A loopback port whose accept queue is full: new connects get no answer at all (the SYN
-    is dropped), like an address behind a broken route."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(4):  # fill the backlog (its size is rounded up by the kernel)
-        filler = socket.socket()
-        filler.setblocking(False)
-        filler.connect_ex(("127.0.0.1", port))
-        fillers.append(filler)
-    yield port
-    for filler in fillers:
-        filler.close()
-    listener.close()
+    assert not await asyncio.to_thread(leaked_fds, before)
 
 
 @pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
@@ -282,17 +219,6 @@ def proxy(running: RunningCluster) -> Iterator[FaultProxy]:
         yield proxy
 
 
-class Ends:
-    """``on_event`` counting how each request ended, to prove it ended exactly once."""
-
-    def __init__(self) -> None:
-        self.ends: collections.Counter[int] = collections.Counter()
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Result | Failed):
-            self.ends[event.rid] += 1
-
-
 @pytest.mark.parametrize("cut_at", [200, 300_000, 1_100_000])
 async def test_a_connection_cut_mid_download_loses_nothing(running: RunningCluster,
                                                            proxy: FaultProxy,
@@ -300,9 +226,9 @@ async def test_a_connection_cut_mid_download_loses_nothing(running: RunningClust
     document, sha256, size = document_part(running, 4)
     ends = Ends()
     async with AsyncClient(client_config(running.cluster, dc=2), on_event=ends) as client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         proxy.cut_after(cut_at, direction="down", key=4)
-        data = await asyncio.wait_for(download(client, document, size, 4), BOUND)
+        data = await asyncio.wait_for(download_async(client, document, size, 4), BOUND)
     assert hashlib.sha256(data).hexdigest() == sha256
     assert proxy.stats(4).cut == 1
     assert set(ends.ends.values()) == {1} and len(ends.ends) == 4
@@ -313,7 +239,7 @@ async def test_a_connection_cut_on_the_way_up_runs_the_request_once(
         running: RunningCluster, proxy: FaultProxy) -> None:
     ends = Ends()
     async with AsyncClient(client_config(running.cluster, dc=2), on_event=ends) as client:
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         ran = running.cluster.counters.executions("help.getConfig")
         proxy.cut_after(40, direction="up", key=2)  # the next request breaks off mid-packet
         results = await asyncio.wait_for(asyncio.gather(
@@ -331,9 +257,9 @@ async def test_packets_split_in_half_both_ways(running: RunningCluster,
     async with AsyncClient(client_config(running.cluster, dc=2), on_event=ends) as client:
         proxy.split_writes(direction="up", pause=0.05, times=4)
         proxy.split_writes(direction="down", pause=0.05, times=4)
-        await sign_in(client, 2)
+        await sign_in_async(client, 2)
         proxy.split_writes(direction="down", pause=0.05, key=4, times=4)
-        data = await asyncio.wait_for(download(client, document, size, 4), BOUND)
+        data = await asyncio.wait_for(download_async(client, document, size, 4), BOUND)
     assert hashlib.sha256(data).hexdigest() == sha256
     assert set(ends.ends.values()) == {1} and len(ends.ends) == 4
 

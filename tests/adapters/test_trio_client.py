@@ -6,11 +6,8 @@ key, FLOOD_WAIT, timeouts and cancel scopes, exactly-once under load and under a
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
-import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +16,7 @@ import pytest
 trio = pytest.importorskip("trio")
 trio_testing = pytest.importorskip("trio.testing")
 
+from sansio_mtdc.adapters.proxy import FaultProxy  # noqa: E402
 from sansio_mtdc.adapters.serve import SAMPLE_FILE_SIZE, ClusterThread  # noqa: E402
 from sansio_mtdc.adapters.storage import SQLiteStore  # noqa: E402
 from sansio_mtdc.adapters.trio_client import TrioClient, open_trio_client  # noqa: E402
@@ -49,16 +47,19 @@ from sansio_mtdc.sim.scenarios import (  # noqa: E402
 )
 from sansio_mtdc.tl import api  # noqa: E402
 
+from .support import (  # noqa: E402
+    BOUND,
+    UNCLOSED_SOCKETS_FAIL,
+    download_async,
+    leaked_fds,
+    open_fds,
+    sign_in_async,
+)
+
 #: a socket left for the garbage collector to close is a leak too, whatever the count says
-pytestmark = [pytest.mark.filterwarnings("error::ResourceWarning"),
-              pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")]
+pytestmark = UNCLOSED_SOCKETS_FAIL
 
 T = TypeVar("T")
-
-#: a generous bound so that a broken test fails instead of hanging (not a speed check)
-BOUND = 30.0
-PART = 1 << 20
-
 
 def run(main: Callable[[], Awaitable[T]]) -> T:
     async def bounded() -> T:
@@ -67,27 +68,6 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
 
     result: T = trio.run(bounded)
     return result
-
-
-def open_fds() -> set[str]:
-    return set(os.listdir("/proc/self/fd"))
-
-
-def leaked_fds(before: set[str]) -> set[str]:
-    """Descriptors opened since ``before`` and still open once the cluster (and the proxy),
-    on their threads in this process, had a moment to see the client's sockets go."""
-    deadline = time.monotonic() + BOUND
-    while (extra := open_fds() - before) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return extra
-
-
-@pytest.fixture
-def cluster() -> Iterator[ClusterThread]:
-    thread = ClusterThread()
-    thread.start()
-    yield thread
-    thread.stop()
 
 
 def config_of(cluster: ClusterThread, **options: Any) -> ClientConfig:
@@ -99,20 +79,21 @@ def ended_once(seen: list[Event]) -> Counter[int]:
     return Counter(e.rid for e in seen if isinstance(e, Result | Failed))
 
 
-async def sign_in(client: TrioClient, dc: int, number: int = 1234) -> Any:
-    phone = phone_of(dc, number)
-    sent = await client.invoke(send_code_request(phone))
-    return (await client.invoke(sign_in_request(phone, sent.phone_code_hash))).user
+class SmallParts:
+    """4 KiB parts of DC 2's sample file, fetched concurrently, each kept by its offset."""
 
+    def __init__(self, cluster: ClusterThread) -> None:
+        self.stored = cluster.running.files[2]
+        self.got: dict[int, bytes] = {}
 
-async def download(client: TrioClient, document: object, size: int, dc: int | None) -> bytes:
-    """In 1 MiB parts; the first without its DC (a FILE_MIGRATE tells), the rest sent there."""
-    parts = []
-    for offset in range(0, size, PART):
-        part = await client.invoke(file_request(document, offset=offset),
-                                   dc=dc if offset else None)
-        parts.append(part.bytes)
-    return b"".join(parts)
+    async def fetch(self, client: TrioClient, offset: int) -> None:
+        part = await client.invoke(file_request(self.stored.document, offset=offset, limit=4096))
+        self.got[offset] = part.bytes
+
+    def as_sampled(self) -> bool:
+        """Whether every part fetched holds the sample file's bytes at its offset."""
+        expected = sample_data(2, SAMPLE_FILE_SIZE)
+        return all(data == expected[offset:offset + 4096] for offset, data in self.got.items())
 
 
 # --- the DC scenarios ---------------------------------------------------------------------
@@ -131,7 +112,7 @@ def test_cold_start_phone_migrate_sign_in_and_file_migrate(cluster: ClusterThrea
             auth = await client.invoke(sign_in_request(phone_of(3), sent.phone_code_hash))
             assert auth.user.phone == phone_of(3)
             rounds = client.round_trips
-            data = await download(client, stored.document, stored.size, 4)
+            data = await download_async(client, stored.document, stored.size, 4)
             assert client.round_trips - rounds == 6 + 1  # FILE_MIGRATE_4, then part two
             assert len(data) == SAMPLE_FILE_SIZE
             assert hashlib.sha256(data).hexdigest() == stored.sha256
@@ -149,9 +130,9 @@ def test_file_migrate_from_a_user_signed_in_on_dc2(cluster: ClusterThread) -> No
 
     async def main() -> None:
         async with open_trio_client(config_of(cluster), on_event=seen.append) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
             rounds = client.round_trips
-            data = await download(client, stored.document, stored.size, 4)
+            data = await download_async(client, stored.document, stored.size, 4)
             assert client.round_trips - rounds == 6 + 1
             assert hashlib.sha256(data).hexdigest() == stored.sha256
             assert client.client.home_dc == 2
@@ -165,7 +146,7 @@ def test_file_migrate_from_a_user_signed_in_on_dc2(cluster: ClusterThread) -> No
 def test_user_migrate_follows_the_user(cluster: ClusterThread) -> None:
     async def main() -> None:
         async with open_trio_client(config_of(cluster)) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
             cluster.call(lambda c: c.migrate_user(phone_of(2), 5))
             rounds = client.round_trips
             [me] = await client.invoke(self_request())
@@ -186,7 +167,7 @@ def test_restart_from_sqlite_makes_no_new_key(cluster: ClusterThread, tmp_path: 
     async def sign_up() -> None:
         async with open_trio_client(config, store=SQLiteStore(path),
                                     on_event=first.append) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
 
     async def resume() -> None:
         async with open_trio_client(config, store=SQLiteStore(path),
@@ -209,7 +190,7 @@ def test_flood_wait_is_waited_out_then_above_the_ceiling_raised(cluster: Cluster
 
     async def main() -> None:
         async with open_trio_client(config, on_event=seen.append) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
             cluster.call(lambda c: c.inject_error(420, "FLOOD_WAIT_1", method="users.getUsers"))
             [me] = await client.invoke(self_request())  # the timer task waits the second out
             assert me.self
@@ -250,7 +231,7 @@ def test_timeout_and_cancel_scope_end_the_request_in_the_machine_once(
 
     async def main() -> None:
         async with open_trio_client(config_of(cluster), on_event=seen.append) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
             cluster.call(lambda c: c.delay_answers(5.0, method="users.getUsers"))
             with pytest.raises(RequestTimeout):
                 await client.invoke(self_request(), timeout=0.2)
@@ -286,7 +267,7 @@ def test_closing_ends_pending_requests_and_leaks_nothing(cluster: ClusterThread)
 
     async def main() -> TrioClient:
         async with trio.open_nursery() as outer, open_trio_client(config_of(cluster)) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
             cluster.call(lambda c: c.delay_answers(5.0))
             for _ in range(3):
                 outer.start_soon(pending, client)
@@ -303,39 +284,24 @@ def test_closing_ends_pending_requests_and_leaks_nothing(cluster: ClusterThread)
 
 def test_two_hundred_concurrent_requests_all_answered_once(cluster: ClusterThread) -> None:
     seen: list[Event] = []
-    stored = cluster.running.files[2]
-    expected = sample_data(2, SAMPLE_FILE_SIZE)
-    parts: dict[int, bytes] = {}
-
-    async def fetch(client: TrioClient, offset: int) -> None:
-        part = await client.invoke(file_request(stored.document, offset=offset, limit=4096))
-        parts[offset] = part.bytes
+    parts = SmallParts(cluster)
 
     async def main() -> None:
         async with open_trio_client(config_of(cluster), on_event=seen.append) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
             async with trio.open_nursery() as nursery:
                 for i in range(200):
-                    nursery.start_soon(fetch, client, i * 4096)
+                    nursery.start_soon(parts.fetch, client, i * 4096)
             assert client.client.pending == 0
 
     run(main)
-    assert len(parts) == 200
-    assert all(data == expected[offset:offset + 4096] for offset, data in parts.items())
+    assert len(parts.got) == 200
+    assert parts.as_sampled()
     assert cluster.running.cluster.counters.executions("upload.getFile", 2) == 200
     assert all(n == 1 for n in ended_once(seen).values())
 
 
 # --- connecting ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def refused_port() -> Iterator[int]:
-    """A loopback port nobody listens on (bound, never listening: connects are refused)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
 
 
 def test_every_candidate_refused_fails_the_request_and_leaks_nothing(
@@ -370,26 +336,6 @@ def test_a_refused_first_candidate_gives_way_to_the_next(
     run(main)
 
 
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A loopback port whose accept queue is full: new connects get no answer at all (the SYN
-    is dropped), like an address behind a broken route."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(4):  # fill the backlog (its size is rounded up by the kernel)
-        filler = socket.socket()
-        filler.setblocking(False)
-        filler.connect_ex(("127.0.0.1", port))
-        fillers.append(filler)
-    yield port
-    for filler in fillers:
-        filler.close()
-    listener.close()
-
-
 def test_a_silent_candidate_does_not_hold_up_the_next(black_hole: int) -> None:
     try:
         thread = ClusterThread(ipv6_host="::1")
@@ -418,53 +364,43 @@ def test_a_silent_candidate_does_not_hold_up_the_next(black_hole: int) -> None:
 # --- a broken network ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def proxied(cluster: ClusterThread) -> Iterator[Any]:
-    """The fault proxy in front of every DC: the client's first addresses are the proxy's, and
-    the cluster's help.getConfig lists them too, so every connection goes through it."""
-    proxy_module = pytest.importorskip("sansio_mtdc.adapters.proxy")
-    with proxy_module.FaultProxy(cluster.running.addresses) as proxy:
-        cluster.call(lambda c: c.advertise(proxy.addresses))
-        yield proxy
-
-
-def proxied_config(cluster: ClusterThread, proxy: Any) -> ClientConfig:
+def proxied_config(cluster: ClusterThread, proxy: FaultProxy) -> ClientConfig:
     """The proxy's addresses as the client's first ones."""
     return config_of(cluster, endpoints=tuple(
         Endpoint(dc, host, port) for dc, (host, port) in proxy.addresses.items()))
 
 
 def test_a_connection_cut_mid_download_ends_every_request_once(
-        cluster: ClusterThread, proxied: Any) -> None:
+        cluster: ClusterThread, proxy: FaultProxy) -> None:
     before = open_fds()
     stored = cluster.running.files[2]
     seen: list[Event] = []
 
     async def main() -> None:
-        config = proxied_config(cluster, proxied)
+        config = proxied_config(cluster, proxy)
         async with open_trio_client(config, on_event=seen.append) as client:
-            await sign_in(client, 2)
-            proxied.cut_after(300_000, direction="down", key=2)  # inside the first part
-            data = await download(client, stored.document, stored.size, 2)
+            await sign_in_async(client, 2)
+            proxy.cut_after(300_000, direction="down", key=2)  # inside the first part
+            data = await download_async(client, stored.document, stored.size, 2)
             assert hashlib.sha256(data).hexdigest() == stored.sha256
             [me] = await client.invoke(self_request())
             assert me.self
 
     run(main)
-    assert proxied.stats(2).cut == 1
+    assert proxy.stats(2).cut == 1
     assert all(n == 1 for n in ended_once(seen).values())
     assert not leaked_fds(before)
 
 
-def test_split_packets_both_ways(cluster: ClusterThread, proxied: Any) -> None:
+def test_split_packets_both_ways(cluster: ClusterThread, proxy: FaultProxy) -> None:
     seen: list[Event] = []
 
     async def main() -> None:
-        async with open_trio_client(proxied_config(cluster, proxied),
+        async with open_trio_client(proxied_config(cluster, proxy),
                                     on_event=seen.append) as client:
-            await sign_in(client, 2)
-            proxied.split_writes(direction="down", pause=0.2, key=2, times=3)
-            proxied.split_writes(direction="up", pause=0.2, key=2, at=5)
+            await sign_in_async(client, 2)
+            proxy.split_writes(direction="down", pause=0.2, key=2, times=3)
+            proxy.split_writes(direction="up", pause=0.2, key=2, at=5)
             async with trio.open_nursery() as nursery:
                 for _ in range(3):
                     nursery.start_soon(client.invoke, self_request())
@@ -478,33 +414,27 @@ def test_split_packets_both_ways(cluster: ClusterThread, proxied: Any) -> None:
 
 
 def test_every_connection_dropped_under_load_ends_every_request_once(
-        cluster: ClusterThread, proxied: Any) -> None:
+        cluster: ClusterThread, proxy: FaultProxy) -> None:
     seen: list[Event] = []
-    stored = cluster.running.files[2]
-    expected = sample_data(2, SAMPLE_FILE_SIZE)
-    parts: dict[int, bytes] = {}
-
-    async def fetch(client: TrioClient, offset: int) -> None:
-        part = await client.invoke(file_request(stored.document, offset=offset, limit=4096))
-        parts[offset] = part.bytes
+    parts = SmallParts(cluster)
 
     async def main() -> None:
-        async with open_trio_client(proxied_config(cluster, proxied),
+        async with open_trio_client(proxied_config(cluster, proxy),
                                     on_event=seen.append) as client:
-            await sign_in(client, 2)
+            await sign_in_async(client, 2)
             cluster.call(lambda c: c.delay_answers(0.3, method="upload.getFile"))
             async with trio.open_nursery() as nursery:
                 for i in range(50):
-                    nursery.start_soon(fetch, client, i * 4096)
+                    nursery.start_soon(parts.fetch, client, i * 4096)
                 await trio_testing.wait_all_tasks_blocked()
                 assert client.client.pending == 50
-                live.append(proxied.stats(2).live)
-                await trio.to_thread.run_sync(proxied.drop_all)
+                live.append(proxy.stats(2).live)
+                await trio.to_thread.run_sync(proxy.drop_all)
             assert client.client.pending == 0
 
     live: list[int] = []
     run(main)
-    assert live[0] >= 1 and proxied.stats(2).dropped == live[0]  # main and media, all of them
-    assert len(parts) == 50
-    assert all(data == expected[offset:offset + 4096] for offset, data in parts.items())
+    assert live[0] >= 1 and proxy.stats(2).dropped == live[0]  # main and media, all of them
+    assert len(parts.got) == 50
+    assert parts.as_sampled()
     assert all(n == 1 for n in ended_once(seen).values())
