@@ -434,7 +434,8 @@ def test_every_connection_dropped_under_load_ends_every_request_once(
 
     live: list[int] = []
     run(main)
-    assert live[0] >= 1 and proxy.stats(2).dropped == live[0]  # main and media, all of them
+    # every connection open then was dropped (a media link may connect between the two reads)
+    assert live[0] >= 1 and proxy.stats(2).dropped >= live[0]
     assert len(parts.got) == 50
     assert parts.as_sampled()
     assert all(n == 1 for n in ended_once(seen).values())
