@@ -549,6 +549,11 @@ class ClientSession:
         return self._flush(now)
 
     def _flush(self, now: float) -> list[bytes]:
+        if not (self._queue or self._again or self._service or self._resend_wanted):
+            acks = self._acks  # nothing to say but acks: they wait unless due
+            if not acks or (len(acks) < self._limits.ack_batch
+                            and now < self._acks_since + self._limits.ack_delay):
+                return []
         packer = _Packer(self, now)
         # 1. messages sent before that may have reached the server: same msg_id, in a container
         again, self._again = self._again, []
