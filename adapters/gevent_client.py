@@ -93,7 +93,6 @@ class GeventClient(DriverOwner):
         self._rearm = gevent.event.Event()
         self._closed = False
 
-
     def __enter__(self) -> GeventClient:
         self._check()
         return self

@@ -96,7 +96,6 @@ class ThreadedClient(DriverOwner):
         self._rids: dict[concurrent.futures.Future[Any], int] = {}
         self._leaving = False
 
-
     def __enter__(self) -> ThreadedClient:
         self.start()
         return self

@@ -8,6 +8,7 @@ import collections
 import contextlib
 import gc
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,8 +20,12 @@ from sansio_mtdc.adapters.serve import ClusterThread
 from sansio_mtdc.client import ClientConfig
 from sansio_mtdc.client.errors import RequestCancelled
 from sansio_mtdc.client.events import Event, Failed, Result
+from sansio_mtdc.crypto import REFERENCE_CLUSTER_KEYS
+from sansio_mtdc.handshake import ClientHandshake, HandshakeResult
+from sansio_mtdc.server.config import TEST_DC_OFFSET
 from sansio_mtdc.sim.addresses import client_config
 from sansio_mtdc.sim.scenarios import file_request, phone_of, send_code_request, sign_in_request
+from sansio_mtdc.transport import Full
 
 #: a generous bound so that a broken test fails instead of hanging (not a speed check)
 BOUND = 30.0
@@ -157,3 +162,25 @@ async def download_async(client: Any, document: object, size: int, dc: int | Non
                                    dc=dc if offset else None)
         parts.append(part.bytes)
     return b"".join(parts)
+
+
+def blocking_key(address: tuple[str, int], dc_id: int, *,
+                 random: Callable[[int], bytes] = os.urandom,
+                 patience: float = BOUND) -> HandshakeResult:
+    """An auth key made with the reference cluster over a plain blocking socket (the full
+    transport), as a synchronous caller with no adapter would."""
+    codec = Full("client")
+    handshake = ClientHandshake(dc_id=dc_id + TEST_DC_OFFSET, keys=REFERENCE_CLUSTER_KEYS,
+                                random=random, now=time.time())
+    with socket.create_connection(address, timeout=patience) as sock:
+        while not handshake.done:
+            sock.sendall(b"".join(codec.encode(p) for p in handshake.data_to_send()))
+            packets: list[Any] = []
+            while not packets:
+                data = sock.recv(1 << 16)
+                assert data, "the server closed the connection"
+                packets = codec.feed(data)
+            for packet in packets:
+                handshake.receive(packet, now=time.time())
+    assert handshake.result is not None
+    return handshake.result

@@ -16,12 +16,10 @@ import pytest
 
 from sansio_mtdc.adapters.proxy import FaultProxy, ProxyStats
 from sansio_mtdc.adapters.serve import ClusterThread
-from sansio_mtdc.crypto import REFERENCE_CLUSTER_KEYS
 from sansio_mtdc.errors import UsageError
-from sansio_mtdc.handshake import ClientHandshake, HandshakeResult
 from sansio_mtdc.server import ClusterConfig
-from sansio_mtdc.server.config import TEST_DC_OFFSET
-from sansio_mtdc.transport import Full
+
+from .support import blocking_key
 
 #: how long a socket waits before the test fails (nothing here should come close)
 PATIENCE = 10.0
@@ -378,25 +376,6 @@ def test_delay_of_one_key_overrides_the_one_for_all(proxy: FaultProxy,
         assert recv_exactly(client, 8) == b"not held"
 
 
-def make_key(address: tuple[str, int], dc_id: int) -> HandshakeResult:
-    """An auth key made with the reference cluster over a blocking socket."""
-    codec = Full("client")
-    handshake = ClientHandshake(dc_id=dc_id + TEST_DC_OFFSET, keys=REFERENCE_CLUSTER_KEYS,
-                                random=os.urandom, now=time.time())
-    with socket.create_connection(address, timeout=PATIENCE) as sock:
-        while not handshake.done:
-            sock.sendall(b"".join(codec.encode(p) for p in handshake.data_to_send()))
-            packets: list[Any] = []
-            while not packets:
-                data = sock.recv(1 << 16)
-                assert data, "the server closed the connection"
-                packets = codec.feed(data)
-            for packet in packets:
-                handshake.receive(packet, now=time.time())
-    assert handshake.result is not None
-    return handshake.result
-
-
 def test_the_cluster_reassembles_split_and_delayed_packets() -> None:
     config = ClusterConfig(dc_count=2, test_mode=True)
     with ClusterThread(config, sample_size=None) as running, \
@@ -404,7 +383,7 @@ def test_the_cluster_reassembles_split_and_delayed_packets() -> None:
         proxy.split_writes(direction="up", pause=0.01, at=1, times=3)  # inside the length
         proxy.split_writes(direction="down", pause=0.01, times=3)
         proxy.delay(0.01, direction="down", key=2)
-        result = make_key(proxy.addresses[2], 2)
+        result = blocking_key(proxy.addresses[2], 2, patience=PATIENCE)
         assert proxy.stats(2).accepted == 1
         assert proxy.stats(1).accepted == 0
     assert result.auth_key.id

@@ -52,6 +52,8 @@ from sansio_mtdc.transport import (
 )
 from sansio_mtdc.transport.codec import Codec, FramingCodec
 
+from .support import blocking_key
+
 #: client framing -> the class name the server reports once it detected it
 TRANSPORTS = {
     "abridged": "Abridged",
@@ -388,31 +390,12 @@ async def test_shutdown_closes_clients_and_leaks_no_socket_or_task() -> None:
 
 # --- ClusterThread ---------------------------------------------------------------------------
 
-def blocking_key(address: tuple[str, int], dc_id: int) -> HandshakeResult:
-    """An auth key made over a blocking socket, for the synchronous caller's view."""
-    random = seeded(f"blocking {dc_id}")
-    codec = Full("client")
-    handshake = ClientHandshake(dc_id=dc_id + TEST_DC_OFFSET, keys=REFERENCE_CLUSTER_KEYS,
-                                random=random, now=time.time())
-    with socket.create_connection(address, timeout=PATIENCE) as sock:
-        while not handshake.done:
-            sock.sendall(b"".join(codec.encode(p) for p in handshake.data_to_send()))
-            packets: list[Any] = []
-            while not packets:
-                data = sock.recv(1 << 16)
-                assert data, "the server closed the connection"
-                packets = codec.feed(data)
-            for packet in packets:
-                handshake.receive(packet, now=time.time())
-    assert handshake.result is not None
-    return handshake.result
-
-
 def test_cluster_thread_serves_synchronous_callers() -> None:
     fds, threads = open_fds(), threading.active_count()
     served = ClusterThread(ClusterConfig(dc_count=2, test_mode=True), sample_size=None)
     with served as running:
-        result = blocking_key(running.addresses[2], 2)
+        result = blocking_key(running.addresses[2], 2, random=seeded("blocking 2"),
+                              patience=PATIENCE)
         # the cluster lives on its thread: ask it there
         ids = served.call(lambda cluster: [r.auth_key.id for r in cluster.auth_keys(2)])
         assert ids == [result.auth_key.id]
@@ -431,7 +414,7 @@ def test_cluster_thread_call_runs_knobs_on_the_clusters_thread() -> None:
             assert sock.recv(1) == b""  # refused: closed at once
         with pytest.raises(UsageError):
             served.call(lambda cluster: cluster.refuse_connections(7))
-        blocking_key(running.addresses[1], 1)
+        blocking_key(running.addresses[1], 1, random=seeded("blocking 1"), patience=PATIENCE)
         assert served.call(lambda cluster: cluster.counters.closes["refused"]) == 1
     finally:
         served.stop()
